@@ -1,0 +1,3 @@
+from inferwall.cli.main import run
+
+run()

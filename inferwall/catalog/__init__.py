@@ -1,0 +1,303 @@
+"""The catalog layer: shipped YAML specs plus user files, validated, with names and aliases resolved."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inferwall.core.types import MLA, Accelerator, ModelArch, MoE
+from inferwall.errors import InputError
+
+from .validate import Fields
+from .yamlio import load_builtin, load_document
+
+DTYPES_IN_CATALOG = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
+CATALOG_ENV = "INFERWALL_CATALOG"
+
+
+def specs_dir() -> Path:
+    """Shipped specs: inside the installed package, or the repository's ``specs/`` in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "specs", here.parent / "specs"):
+        if (candidate / "gpus.yaml").is_file():
+            return candidate
+    raise InputError(f"built-in catalog not found (looked in {here / 'specs'} and {here.parent / 'specs'})")
+
+
+@dataclass(frozen=True)
+class GpuEntry:
+    accelerator: Accelerator
+    aliases: tuple[str, ...]
+    kind: str
+    source_file: str
+    price_source: str | None
+    price_verified: bool | None
+    sources: tuple[str, ...]
+    notes: str = ""
+    measured_matmul: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    model: ModelArch
+    aliases: tuple[str, ...]
+    source_file: str
+    hf_id: str | None
+    status: str
+    params_total: float | None
+    params_active: float | None
+    params_derived_total: float | None
+    params_derived_active: float | None
+    max_context: int | None
+    sources: tuple[str, ...]
+    notes: str = ""
+
+
+# ----------------------------------------------------------------- parsing entries
+
+
+def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
+    f = Fields(data, f"{source_file}: accelerators[{index}]")
+    gid = f.str("id")
+    if not gid:
+        raise f.fail("id", "must not be empty")
+    f.where = f"{source_file}: {gid}"
+    mem = f.sub("memory", required=True)
+    capacity = mem.quantity("capacity", "bytes", None)
+    if capacity is None:
+        raise mem.fail("capacity", "missing (e.g. 80GiB)")
+    bandwidth = mem.quantity("bandwidth", "bandwidth")
+    peak: dict[str, float] = {}
+    compute = f.sub("compute")
+    if compute is not None:
+        for key in compute.data:
+            if key not in DTYPES_IN_CATALOG:
+                raise compute.fail(key, f"unknown dtype; valid: {', '.join(DTYPES_IN_CATALOG)}")
+            value = compute.quantity(key, "flops", None)
+            if value is not None:
+                peak[key] = value
+    measured: dict[str, float] = {}
+    mm = f.sub("measured_matmul")
+    if mm is not None:
+        for key in mm.data:
+            if key in DTYPES_IN_CATALOG:
+                value = mm.quantity(key, "flops", None)
+                if value is not None:
+                    measured[key] = value
+    up = f.sub("scale_up")
+    out = f.sub("scale_out")
+    price = f.sub("price")
+    usd = price.number("usd_per_hour", minimum=0) if price else None
+    acc = Accelerator(
+        id=gid,
+        name=f.str("name", gid) or gid,
+        vendor=f.str("vendor", "") or "",
+        memory_bytes=capacity,
+        bandwidth_bytes_per_s=bandwidth,
+        peak_flops=peak,
+        scale_up_bytes_per_s=(up.quantity("bandwidth", "bandwidth", None) or 0.0) if up else 0.0,
+        scale_up_domain=(up.int("domain", 1, minimum=1) or 1) if up else 1,
+        scale_out_bytes_per_s=(out.quantity("bandwidth", "bandwidth", None) or 12.5e9) if out else 12.5e9,
+        tdp_w=f.number("tdp_w", None, minimum=0),
+        price_usd_per_hour=usd,
+        release_year=f.int("release_year", None, minimum=1900),
+    )
+    price_source = None
+    if price:
+        price_source = " ".join(str(x) for x in (price.data.get("provider"), price.data.get("basis"),
+                                                 price.data.get("as_of")) if x)
+    return GpuEntry(
+        accelerator=acc, aliases=tuple(f.list_of_str("aliases")), kind=f.str("kind", "gpu") or "gpu",
+        source_file=source_file, price_source=price_source,
+        price_verified=(price.data.get("verified") if price else None),
+        sources=tuple(f.list_of_str("sources")), notes=str(f.data.get("notes") or ""), measured_matmul=measured,
+    )
+
+
+def _window(att: Fields | None, layers: int) -> tuple[int, int]:
+    if att is None:
+        return 0, 0
+    window = att.int("window", 0, minimum=0) or 0
+    if not window:
+        return 0, 0
+    count = att.int("window_layers", layers, minimum=0)
+    if count > layers:
+        raise att.fail("window_layers", f"must be <= num_layers ({layers}), got {count}")
+    return window, count
+
+
+def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
+    f = Fields(data, f"{source_file}: models[{index}]")
+    mid = f.str("id")
+    if not mid:
+        raise f.fail("id", "must not be empty")
+    f.where = f"{source_file}: {mid}"
+    total = f.number("params_total", None, minimum=1)
+    active = f.number("params_active", None, minimum=1)
+    hidden = f.data.get("hidden_size")
+    att = f.sub("attention")
+    native = f.str("native_dtype", "bf16") or "bf16"
+    common = dict(aliases=tuple(f.list_of_str("aliases")), source_file=source_file, hf_id=f.str("hf_id", None),
+                  status=f.str("status", "released") or "released", params_total=total, params_active=active,
+                  params_derived_total=f.number("params_derived_total", None),
+                  params_derived_active=f.number("params_derived_active", None),
+                  max_context=f.int("max_context", None, minimum=1), sources=tuple(f.list_of_str("sources")),
+                  notes=str(f.data.get("notes") or ""))
+    if hidden is None:
+        # Known only by its parameter counts (e.g. the rumored GPT-4): a bare model.
+        if total is None:
+            raise f.fail("params_total", "missing (a model without hidden_size needs params_total)")
+        model = ModelArch(id=mid, name=f.str("name", mid) or mid, params=total, active_params=active or total,
+                          native_dtype=native)
+        return ModelEntry(model=model, **common)
+    layers = f.int("num_layers", minimum=1)
+    heads = f.int("num_attention_heads", minimum=1)
+    ffn_type = f.str("ffn_type", "gated")
+    if ffn_type not in ("gated", "plain"):
+        raise f.fail("ffn_type", f"must be gated or plain, got {ffn_type!r}")
+    moe = None
+    mf = f.sub("moe")
+    if mf is not None:
+        moe = MoE(
+            num_experts=mf.int("num_experts", minimum=1),
+            experts_per_token=mf.int("experts_per_token", minimum=1),
+            expert_intermediate_size=mf.int("expert_intermediate_size", minimum=1),
+            shared_experts=mf.int("shared_experts", 0) or 0,
+            shared_expert_intermediate_size=mf.int("shared_expert_intermediate_size", 0) or 0,
+            moe_layers=mf.int("moe_layers", layers, minimum=0) or layers,
+        )
+    mla = None
+    att_type = (att.str("type", "mha") if att else "mha") or "mha"
+    if att_type not in ("mha", "gqa", "mqa", "mla"):
+        raise att.fail("type", f"must be mha, gqa, mqa or mla, got {att_type!r}")
+    if att_type == "mla":
+        mla = MLA(
+            kv_lora_rank=att.int("kv_lora_rank", minimum=1),
+            qk_rope_head_dim=att.int("qk_rope_head_dim", minimum=1),
+            qk_nope_head_dim=att.int("qk_nope_head_dim", minimum=1),
+            v_head_dim=att.int("v_head_dim", minimum=1),
+            q_lora_rank=att.int("q_lora_rank", 0) or 0,
+        )
+    window, window_layers = _window(att, layers)
+    encoder = f.bool("encoder", False)
+    model = ModelArch(
+        id=mid, name=f.str("name", mid) or mid, num_layers=layers, hidden_size=f.int("hidden_size", minimum=1),
+        num_heads=heads, num_kv_heads=f.int("num_kv_heads", heads, minimum=1) or heads,
+        head_dim=f.int("head_dim", minimum=1) if "head_dim" in f.data else f.int("hidden_size") // heads,
+        intermediate_size=f.int("intermediate_size", 0) or 0, ffn_matrices=3 if ffn_type == "gated" else 2,
+        vocab_size=f.int("vocab_size", minimum=1), tie_embeddings=bool(f.data.get("tie_word_embeddings") or False),
+        encoder=encoder, window=window, window_layers=window_layers, moe=moe, mla=mla, native_dtype=native,
+    )
+    return ModelEntry(model=model, **common)
+
+
+# ----------------------------------------------------------------- the catalog
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()
+
+
+class Catalog:
+    """Accelerators and models by id and alias. Later files override earlier ones by id."""
+
+    def __init__(self) -> None:
+        self.gpus: dict[str, GpuEntry] = {}
+        self.models: dict[str, ModelEntry] = {}
+        self._gpu_names: dict[str, str] = {}
+        self._model_names: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    def add_file(self, path: str | Path, builtin: bool = False) -> None:
+        data = load_builtin(Path(path)) if builtin else load_document(path)
+        label = f"specs/{Path(path).name}" if builtin else str(path)
+        if not isinstance(data, dict):
+            raise InputError(f"{label}: expected a mapping with 'accelerators' and/or 'models'")
+        unknown = set(data) - {"schema_version", "accelerators", "models", "compiled"}
+        if unknown:
+            raise InputError(f"{label}: unknown top-level key {sorted(unknown)[0]!r}; valid: accelerators, models, schema_version")
+        if "accelerators" not in data and "models" not in data:
+            raise InputError(f"{label}: has neither 'accelerators' nor 'models'")
+        for key, parse, table, names in (("accelerators", parse_gpu, self.gpus, self._gpu_names),
+                                         ("models", parse_model, self.models, self._model_names)):
+            items = data.get(key) or []
+            if not isinstance(items, list):
+                raise InputError(f"{label}: {key}: expected a list")
+            seen: set[str] = set()
+            for i, raw in enumerate(items):
+                entry = parse(raw, label, i)
+                eid = (entry.accelerator if key == "accelerators" else entry.model).id
+                if eid in seen:
+                    raise InputError(f"{label}: {eid}: duplicate id")
+                seen.add(eid)
+                if eid in table and not builtin:
+                    self.notes.append(f"note: {label}: {eid} overrides the entry from {table[eid].source_file}")
+                table[eid] = entry
+                names[_norm(eid)] = eid
+                for alias in entry.aliases:
+                    names[_norm(alias)] = eid
+
+    # -- lookups
+
+    def _resolve(self, name: str, names: dict[str, str], table: dict, what: str, flag: str) -> Any:
+        key = _norm(name)
+        if key in names:
+            return table[names[key]]
+        close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"unknown {what} {name!r}{hint} (see 'inferwall {flag}' for the list)")
+
+    def gpu(self, name: str) -> GpuEntry:
+        return self._resolve(name, self._gpu_names, self.gpus, "GPU", "gpus")
+
+    def model(self, name: str) -> ModelEntry:
+        return self._resolve(name, self._model_names, self.models, "model", "models")
+
+
+def user_catalog_paths(flag_paths: list[str] | None) -> list[str]:
+    paths = [p for p in os.environ.get(CATALOG_ENV, "").split(os.pathsep) if p.strip()]
+    return paths + list(flag_paths or [])
+
+
+_BUILTIN: Catalog | None = None
+
+
+def load_catalog(user_paths: list[str] | None = None) -> Catalog:
+    """The shipped catalog plus user files (``--catalog`` and ``INFERWALL_CATALOG``)."""
+    global _BUILTIN
+    extra = user_catalog_paths(user_paths)
+    if _BUILTIN is None or extra:
+        cat = Catalog()
+        base = specs_dir()
+        cat.add_file(base / "gpus.yaml", builtin=True)
+        cat.add_file(base / "models.yaml", builtin=True)
+        for path in extra:
+            cat.add_file(path)
+        if not extra:
+            _BUILTIN = cat
+        return cat
+    return _BUILTIN
+
+
+def load_model_file(path: str) -> ModelEntry:
+    """A model from a Hugging Face config.json or an inferwall model YAML (one entry, or a models: list)."""
+    data = load_document(path)
+    if path.endswith(".json"):
+        from .hf_config import model_from_hf_config
+
+        stem = Path(path).stem
+        if stem == "config":
+            stem = Path(path).resolve().parent.name or stem
+        model = model_from_hf_config(data, path, model_id=stem)
+        return ModelEntry(model=model, aliases=(), source_file=path, hf_id=None, status="user", params_total=None,
+                          params_active=None, params_derived_total=None, params_derived_active=None, max_context=None,
+                          sources=(f"Hugging Face config {path}",))
+    if isinstance(data, dict) and "models" in data:
+        items = data["models"]
+        if not isinstance(items, list) or len(items) != 1:
+            raise InputError(f"{path}: models: expected a list with exactly one model")
+        data = items[0]
+    return parse_model(data, path, 0)

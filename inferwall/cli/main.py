@@ -1,0 +1,111 @@
+"""Entry point: the Typer app, and a top-level handler that maps errors to exit codes.
+
+0 ok · 1 a check failed · 2 bad input or usage · 3 internal error · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from inferwall import __version__
+
+app = typer.Typer(
+    name="inferwall",
+    help="What does it cost to serve this LLM on this hardware, and why? A roofline cost calculator.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"inferwall {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (also INFERWALL_DEBUG=1)."),
+) -> None:
+    """inferwall: memory-bound vs compute-bound time, utilization, latency, throughput and $/token."""
+
+
+def _register() -> None:
+    from . import catalog_cmds, estimate
+
+    estimate.register(app)
+    catalog_cmds.register(app)
+
+
+_register()
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("INFERWALL_DEBUG", "") not in ("", "0", "false")
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(message.rstrip() + "\n")
+    return code
+
+
+def _config_default_map() -> dict | None:
+    """Defaults from the user config file (flags and INFERWALL_* variables take precedence)."""
+    from inferwall.config import load_user_config
+
+    return load_user_config()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises, except SystemExit from within)."""
+    from inferwall.errors import CheckFailed, USAGE_ERRORS
+
+    # Typer re-exports click's exceptions (vendored from 0.28 on); find them without importing click.
+    mro = {c.__name__: c for c in typer.BadParameter.__mro__}
+    usage_error, click_exception = mro["UsageError"], mro["ClickException"]
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(argv)
+    try:
+        command = typer.main.get_command(app)
+        default_map = _config_default_map()
+        rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
+        return rv if isinstance(rv, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return _fail("Interrupted.", 130)
+    except usage_error as exc:
+        if debug:
+            raise
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        return _fail(f"Error: {exc.format_message()}{hint}".replace("\n", " "), 2)
+    except click_exception as exc:
+        return _fail(f"Error: {exc.format_message()}", exc.exit_code or 2)
+    except USAGE_ERRORS as exc:
+        if debug:
+            raise
+        return _fail(f"Error: {exc}", 2)
+    except CheckFailed as exc:
+        return _fail(str(exc), 1) if str(exc) else 1
+    except KeyboardInterrupt:
+        return _fail("Interrupted.", 130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); silence the interpreter's complaint at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the top-level handler
+        if debug:
+            raise
+        return _fail(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback; please report it)", 3)
+
+
+def run() -> None:
+    sys.exit(main())

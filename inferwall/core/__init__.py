@@ -1,0 +1,29 @@
+"""The pure cost core: standard library only, no I/O, frozen dataclasses in and out."""
+
+from .estimate import estimate, max_batch_for, memory_report, min_gpus_for, prepare, validate_layout
+from .types import (
+    MLA,
+    Accelerator,
+    Bounds,
+    CoreError,
+    Cost,
+    Efficiency,
+    Estimate,
+    Latency,
+    MemoryPolicy,
+    MemoryReport,
+    ModelArch,
+    MoE,
+    Parallelism,
+    PhaseCost,
+    Precision,
+    Scenario,
+    Throughput,
+    Workload,
+)
+
+__all__ = [
+    "MLA", "Accelerator", "Bounds", "CoreError", "Cost", "Efficiency", "Estimate", "Latency", "MemoryPolicy",
+    "MemoryReport", "ModelArch", "MoE", "Parallelism", "PhaseCost", "Precision", "Scenario", "Throughput",
+    "Workload", "estimate", "max_batch_for", "memory_report", "min_gpus_for", "prepare", "validate_layout",
+]

@@ -1,0 +1,75 @@
+"""Renderers, one per output format, imported lazily so rich and yaml load only when needed."""
+
+from __future__ import annotations
+
+import enum
+import math
+import sys
+from typing import Any, Callable
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    markdown = "markdown"
+    yaml = "yaml"
+
+
+def default_format(stream=None) -> Format:
+    """A table on a terminal, TSV when piped."""
+    stream = stream or sys.stdout
+    try:
+        return Format.table if stream.isatty() else Format.tsv
+    except (AttributeError, ValueError):
+        return Format.tsv
+
+
+def machine_value(value: Any) -> str:
+    """A value for TSV/CSV/markdown: full precision, never nan/inf, empty for missing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return format(value, ".12g")
+    return str(value)
+
+
+def clean(value: Any) -> Any:
+    """Replace non-finite floats with None, recursively, so JSON/YAML never carry nan or inf."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    return value
+
+
+def render_record(fmt: Format, record: dict[str, Any], table: Callable[[dict[str, Any]], str] | None = None) -> str:
+    """Render one nested record (an estimate): key/value rows for TSV/CSV/markdown, nested for JSON/YAML."""
+    from . import text
+
+    if fmt is Format.table and table is not None:
+        return table(record)
+    if fmt is Format.table:
+        fmt = Format.markdown
+    return text.RECORD_RENDERERS[fmt.value](clean(record))
+
+
+def render_rows(fmt: Format, rows: list[dict[str, Any]], columns: list[str], title: str = "") -> str:
+    """Render a list of flat rows (catalog listings, sweeps) with the given columns."""
+    from . import text
+
+    rows = [clean(r) for r in rows]
+    if fmt is Format.table:
+        from .table import rows_table
+
+        return rows_table(rows, columns, title)
+    return text.ROW_RENDERERS[fmt.value](rows, columns)

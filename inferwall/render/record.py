@@ -1,0 +1,120 @@
+"""The estimate as plain data: nested dicts with stable keys in SI units. These keys are an interface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inferwall.core import Estimate, PhaseCost
+from inferwall.core.dtypes import peak_flops
+
+
+def _phase(p: PhaseCost | None, decode: bool) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    out: dict[str, Any] = {
+        "tokens": p.tokens,
+        "flops": p.flops,
+        "bytes": p.bytes,
+        "weight_bytes": p.weight_bytes,
+        "kv_bytes": p.kv_bytes,
+        "activation_bytes": p.activation_bytes,
+        "arithmetic_intensity": p.arithmetic_intensity,
+        "compute_time_s": p.compute_time_s,
+        "memory_time_s": p.memory_time_s,
+        "comm_time_s": p.comm_time_s,
+        "overhead_time_s": p.overhead_time_s,
+    }
+    out["step_time_s" if decode else "time_s"] = p.time_s
+    out["bound"] = p.bound
+    out["utilization"] = p.utilization
+    out["bandwidth_utilization"] = p.bandwidth_utilization
+    if decode:
+        out["context_tokens"] = p.context_tokens
+    return out
+
+
+def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
+                    notes: tuple[str, ...] = ()) -> dict[str, Any]:
+    s = est.scenario
+    acc, m, par, w, eff, prec = s.accelerator, s.model, s.parallelism, s.workload, s.efficiency, s.precision
+    scenario = {
+        "model": m.id,
+        "params": est.params,
+        "active_params": est.active_params,
+        "gpu": acc.id,
+        "gpus": par.gpus,
+        "tp": par.tp,
+        "pp": par.pp,
+        "dp": par.dp,
+        "ep": par.ep,
+        "batch": w.batch,
+        "input_tokens": w.input_tokens,
+        "output_tokens": w.output_tokens,
+        "weights_dtype": prec.weights,
+        "kv_dtype": prec.kv,
+        "compute_dtype": prec.compute,
+        "peak_flops_per_gpu": peak_flops(acc, prec.compute),
+        "memory_bandwidth_bytes_per_s_per_gpu": acc.bandwidth_bytes_per_s,
+        "memory_bytes_per_gpu": acc.memory_bytes,
+        "price_usd_per_gpu_hour": acc.price_usd_per_hour,
+        "mfu": eff.mfu,
+        "mbu": eff.mbu,
+        "link_efficiency": eff.link_efficiency,
+        "collective_latency_s": eff.collective_latency_s,
+        "step_overhead_s": eff.step_overhead_s,
+        "memory_fraction": s.memory.memory_fraction,
+        "reserve_bytes": s.memory.reserve_bytes,
+    }
+    mem = est.memory
+    return {
+        "scenario": scenario,
+        "prefill": _phase(est.prefill, decode=False),
+        "decode": _phase(est.decode, decode=True),
+        "memory": {
+            "weights_bytes_per_gpu": mem.weights_bytes_per_gpu,
+            "kv_cache_bytes_per_gpu": mem.kv_cache_bytes_per_gpu,
+            "activation_bytes_per_gpu": mem.activation_bytes_per_gpu,
+            "reserve_bytes_per_gpu": mem.reserve_bytes_per_gpu,
+            "total_bytes_per_gpu": mem.total_bytes_per_gpu,
+            "capacity_bytes_per_gpu": mem.capacity_bytes_per_gpu,
+            "usable_bytes_per_gpu": mem.usable_bytes_per_gpu,
+            "headroom_bytes_per_gpu": mem.headroom_bytes_per_gpu,
+            "kv_bytes_per_sequence": mem.kv_bytes_per_sequence,
+            "fits": mem.fits,
+            "max_batch": mem.max_batch,
+            "batch_limited_by": mem.batch_limited_by,
+            "min_gpus": mem.min_gpus,
+        },
+        "latency": {"ttft_s": est.latency.ttft_s, "tpot_s": est.latency.tpot_s, "e2e_s": est.latency.e2e_s},
+        "throughput": {
+            "output_tokens_per_s": est.throughput.output_tokens_per_s,
+            "input_tokens_per_s": est.throughput.input_tokens_per_s,
+            "requests_per_s": est.throughput.requests_per_s,
+        },
+        "cost": {
+            "usd_per_hour": est.cost.usd_per_hour,
+            "usd_per_million_output_tokens": est.cost.usd_per_million_output_tokens,
+            "usd_per_million_input_tokens": est.cost.usd_per_million_input_tokens,
+            "usd_per_million_tokens_blended": est.cost.usd_per_million_tokens_blended,
+        },
+        "bounds": {
+            "compute_forward_passes_per_s": est.bounds.compute_forward_passes_per_s,
+            "memory_forward_passes_per_s": est.bounds.memory_forward_passes_per_s,
+        },
+        "sources": dict(provenance or {}),
+        "notes": list(notes),
+    }
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"decode": {"bound": "memory"}}`` -> ``{"decode.bound": "memory"}``; lists are joined with '; '."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        elif isinstance(value, list):
+            out[name] = "; ".join(map(str, value))
+        else:
+            out[name] = value
+    return out
