@@ -108,8 +108,12 @@ def parse_fraction(text: str | float | int, what: str) -> float:
 
 def parse_int(text: str | int, what: str, minimum: int = 1) -> int:
     """Parse a positive integer, accepting ``1k``-style prefixes (``4k`` = 4000)."""
-    value = parse_quantity(text, "count", what)
-    if value != int(value):
+    stripped = str(text).strip()
+    try:
+        value = float(stripped) if stripped.lstrip("+-").replace(".", "", 1).isdigit() else parse_quantity(text, "count", what)
+    except UnitError:
+        raise UnitError(f"{what}: expected a whole number >= {minimum}, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
         raise UnitError(f"{what}: must be a whole number, got {text!r}")
     if value < minimum:
         raise UnitError(f"{what}: must be >= {minimum}, got {text!r}")

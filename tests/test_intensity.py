@@ -1,20 +1,25 @@
 """inferwall.core.intensity against Kim et al. 2023 (arXiv:2302.14017v1), plus properties of the accounting.
 
-Tolerance rule (used for every published value below): a value printed with k decimals stands for the interval
-[v - u, v + u], u = 0.5 * 10**-k (e.g. "0.006" GMOPs is anything in [0.0055, 0.0065), "22" GFLOPs is [21.5, 22.5)).
-A prediction passes when its distance *beyond that rounding interval* is at most 5 % of the printed value:
+Tolerance rule (used for every published value below). A value printed with k decimals only tells us that the
+paper's unrounded value x lies in [v - u, v + u], u = 0.5 * 10**-k ("0.006" GMOPs: [0.0055, 0.0065]; "22" GFLOPs:
+[21.5, 22.5]). A prediction passes when it is within 5 % of *some* x that prints as v:
 
-    max(0, |pred - v| - u) <= 0.05 * |v|
+    exists x in [v - u, v + u] with |pred - x| <= 0.05 * x
 
-For values printed with several significant digits u is negligible and this is a plain 5 % check; for the
-1-significant-digit sub-GMOP values (0.04, 0.006, 0.1, ...) it allows for the rounding the paper applied, and the
-same rows are additionally checked tightly through their arithmetic intensity and share-of-total columns, which
-are printed with more digits.
+``relative_error`` returns the smallest such |pred - x| / x (0 inside the interval). For values printed with several
+significant digits u is negligible and this is a plain 5 % check; for the 1-significant-digit sub-GMOP values
+(0.04, 0.006, 0.1, ...) it allows only for the rounding the paper itself applied. The same rows are also checked
+through their arithmetic-intensity and share-of-total columns, which are printed with more digits.
+
+Cells where the paper contradicts itself (typos) and the BERT-Large figure series, which the paper evidently
+computed with smaller layers than its own Table 1 shapes, are listed in ``PAPER_ERRATA`` and ``KNOWN_DEVIATIONS``
+with the evidence, and are checked by their own tests instead of being silently skipped.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,10 +57,15 @@ def half_unit(published: str) -> float:
     return 0.5 * 10.0 ** -decimals
 
 
-def excess_error(pred: float, published: str) -> float:
-    """Relative distance of ``pred`` beyond the rounding interval of ``published`` (0 inside it)."""
-    v = float(published)
-    return max(0.0, abs(pred - v) - half_unit(published)) / abs(v)
+def relative_error(pred: float, published: str) -> float:
+    """min |pred - x| / x over the values x that print as ``published`` (0 when pred itself prints so)."""
+    v, u = float(published), half_unit(published)
+    low, high = v - u, v + u
+    if pred > high:
+        return (pred - high) / high
+    if pred < low:
+        return (low - pred) / low if low > 0 else math.inf
+    return 0.0
 
 
 def metric_value(row: OperatorCost, metric: str) -> float:
@@ -95,10 +105,25 @@ def test_calibration_has_all_kim_rows(kim_rows):
     assert {c["metric"] for c in kim_rows} == set(METRIC_SCALE)
 
 
-def test_calibration_kim_rows_within_tolerance(kim_rows):
-    failures = []
-    for case in kim_rows:
-        model = MODELS[case["model"]["name"]]
+# The BERT-Large series of Figs. 4 and 6 does not follow from the paper's own Table 1 shapes. Its FLOPs are 5-8 %
+# below N*(8d^2 + 4dF)*L, already below the projections alone at L=128 (N*(8d^2+4dF)*128 = 77.3 GFLOPs > the
+# published 73). Fitting a*L + b*L^2 to the six published FLOPs gives b = 24 layers x 4123 FLOPs (the act-to-act
+# + softmax term, 4160 expected: right) but a = 24 x 23.2 MFLOPs per token (25.2 M expected): the paper used about
+# 11.5 M matmul weights per layer instead of 4d^2 + 2dF = 12.58 M (e.g. 3d^2 + 2dF, or d_FFN = 3584). The same
+# accounting reproduces BERT-Base (Table 3, Figs. 4-6) and GPT-2 (Table 11) to < 1-3 %, so no principled accounting
+# change can absorb this; ``test_bert_large_deviation_is_a_layer_size_error`` checks the explanation.
+KNOWN_DEVIATIONS = {
+    *(f"kim2023-fig4_gflops-bert-large-L{seq}" for seq in (128, 256, 512, 1024, 2048, 4096)),
+    "kim2023-fig6_ai-bert-large-L1024",
+    "kim2023-fig6_ai-bert-large-L2048",
+}
+
+
+def kim_row_errors(rows: list[dict], models: dict[str, ModelArch]) -> dict[str, tuple[float, str, float]]:
+    """id -> (prediction, published string, relative_error) for every calibration row."""
+    out = {}
+    for case in rows:
+        model = models[case["model"]["name"]]
         wl = case["workload"]
         seq_len = wl["input_len"] if model.encoder else wl["output_len"]
         assert seq_len and seq_len > 0, case["id"]
@@ -107,17 +132,43 @@ def test_calibration_kim_rows_within_tolerance(kim_rows):
         pred = metric_value(total, case["metric"]) / METRIC_SCALE[case["metric"]]
         published = str(case["value_as_published"])
         assert float(published) == pytest.approx(float(case["value"])), case["id"]
-        err = excess_error(pred, published)
-        if err > TOLERANCE:
-            failures.append(f"{case['id']}: predicted {pred:.4g}, published {published} ({err:.1%} beyond rounding)")
+        out[case["id"]] = (pred, published, relative_error(pred, published))
+    return out
+
+
+def test_calibration_kim_rows_within_tolerance(kim_rows):
+    errors = kim_row_errors(kim_rows, MODELS)
+    assert KNOWN_DEVIATIONS <= set(errors)
+    failures = [f"{rid}: predicted {pred:.4g}, published {pub} ({err:.1%} from the printed interval)"
+                for rid, (pred, pub, err) in errors.items() if rid not in KNOWN_DEVIATIONS and err > TOLERANCE]
     assert not failures, "\n".join(failures)
+    assert len(errors) - len(KNOWN_DEVIATIONS) == 64
+
+
+def test_bert_large_known_deviations_stay_bounded(kim_rows):
+    """The listed rows are over-predicted by 5-9 %: if this changes, revisit KNOWN_DEVIATIONS."""
+    errors = kim_row_errors(kim_rows, MODELS)
+    for rid in KNOWN_DEVIATIONS:
+        pred, pub, err = errors[rid]
+        assert pred > float(pub) and TOLERANCE < err < 0.09, (rid, pred, pub, err)
+
+
+def test_bert_large_deviation_is_a_layer_size_error(kim_rows):
+    """Evidence for KNOWN_DEVIATIONS, not a calibration: with ~11.5 M matmul weights per layer (modelled as
+    d_FFN = 3584, i.e. 3d^2 + 2dF at F = 4096) every BERT-Large figure value is reproduced within tolerance."""
+    shrunk = dict(MODELS, **{"BERT-Large": replace(BERT_LARGE, intermediate_size=3584)})
+    bert_large = [c for c in kim_rows if c["model"]["name"] == "BERT-Large"]
+    errors = kim_row_errors(bert_large, shrunk)
+    assert len(errors) == 18
+    assert all(err <= TOLERANCE for _, _, err in errors.values()), errors
+    assert all(err < 0.01 for rid, (_, _, err) in errors.items() if rid in KNOWN_DEVIATIONS), errors
 
 
 # --------------------------------------------------------------------------- per-operator tables (README §5)
 
 # Published values, copied as printed from Kim et al. 2023 (arXiv:2302.14017v1); they are the reference, not
 # outputs of inferwall. Columns: (FLOPs x1e9, % of FLOPs, MOPs x1e9, % of MOPs, arithmetic intensity).
-# None = not usable (see the note on Table 11).
+# Cells the paper contradicts with its own numbers are listed in PAPER_ERRATA.
 TABLE_OPERATORS = ("attention_projections", "attention_matmuls", "ffn", "other", "total")
 
 # Table 3: BERT-Base encoder ("Per-Layer" in the caption, but the values are the 12-layer totals; the Total
@@ -141,11 +192,10 @@ TABLE_3 = {
 }
 
 # Table 11 (Appendix A.3): GPT-2 decoder, full generation of L tokens with a KV cache, no prompt.
-# The L=128 act-to-act row prints FLOPs "30" and %FLOPs "0.01" in the paper: a typo (0.30 GFLOPs, ~1 %, is what
-# its own MOPs 0.16 and AI 1.92 imply; see shared/validation/README.md §5). Those two cells are not checked.
+# The L=128 act-to-act row prints FLOPs "30 (sic)" and %FLOPs "0.01 (sic)": see PAPER_ERRATA.
 TABLE_11 = {
     128: (("7.25", "33", "3.63", "33", "2.00"),
-          (None, None, "0.16", "1", "1.92"),
+          ("30", "0.01", "0.16", "1", "1.92"),
           ("14.50", "66", "7.26", "66", "2.00"),
           ("0.07", "0.3", "0.03", "0.3", "2.58"),
           ("22.12", "100", "11.08", "100", "2.0")),
@@ -184,28 +234,72 @@ TABLE_10 = {
 TABLES = {"table3": (BERT_BASE, TABLE_3), "table10": (BERT_BASE_4_HEADS, TABLE_10), "table11": (GPT2, TABLE_11)}
 
 
+COLUMNS = ("GFLOPs", "%FLOPs", "GMOPs", "%MOPs", "AI")
+
+# (table, L, operator, column) -> why the printed cell is a typo. Each claim is checked against the paper's own
+# other cells in test_paper_errata_are_self_inconsistent; these cells are not compared with our predictions.
+PAPER_ERRATA = {
+    ("table3", 128, "attention_matmuls", "GMOPs"):
+        "printed 0.006, but its FLOPs 0.60 / AI 63.62 = 0.0094 GMOPs and its 7 % of 0.14 GMOPs = 0.0098",
+    ("table3", 512, "attention_matmuls", "%MOPs"):
+        "printed 20, but its MOPs 9.62/101.95 = 0.094 of 0.42 total = 22.5 %, and the column sums to 98, not 100",
+    ("table11", 128, "attention_matmuls", "GFLOPs"):
+        "printed '30 (sic)', but its AI 1.92 x MOPs 0.16 = 0.31 GFLOPs (README §5: typo for 0.30)",
+    ("table11", 128, "attention_matmuls", "%FLOPs"):
+        "printed '0.01 (sic)', but 0.31 of 22.12 GFLOPs = 1.4 %, and the column sums to 99.3 without it",
+}
+
+
+def published_cell(table: str, seq_len: int, operator: str, column: str) -> str:
+    return TABLES[table][1][seq_len][TABLE_OPERATORS.index(operator)][COLUMNS.index(column)]
+
+
+def test_paper_errata_are_self_inconsistent():
+    """Each erratum is contradicted by the paper's own neighbouring cells by far more than rounding."""
+    t3_128 = float(published_cell("table3", 128, "attention_matmuls", "GFLOPs")) / float(
+        published_cell("table3", 128, "attention_matmuls", "AI"))
+    assert relative_error(t3_128, published_cell("table3", 128, "attention_matmuls", "GMOPs")) > 0.3
+    t3_512_mops = float(published_cell("table3", 512, "attention_matmuls", "GFLOPs")) / float(
+        published_cell("table3", 512, "attention_matmuls", "AI"))
+    t3_512 = 100 * t3_512_mops / float(published_cell("table3", 512, "total", "GMOPs"))
+    assert relative_error(t3_512, published_cell("table3", 512, "attention_matmuls", "%MOPs")) > 0.05
+    assert sum(float(published_cell("table3", 512, op, "%MOPs")) for op in OPERATORS) == 98
+    t11 = float(published_cell("table11", 128, "attention_matmuls", "AI")) * float(
+        published_cell("table11", 128, "attention_matmuls", "GMOPs"))
+    assert relative_error(t11, published_cell("table11", 128, "attention_matmuls", "GFLOPs")) > 0.9  # 100x off
+    t11_pct = 100 * t11 / float(published_cell("table11", 128, "total", "GFLOPs"))
+    assert relative_error(t11_pct, published_cell("table11", 128, "attention_matmuls", "%FLOPs")) > 10
+
+
 def table_cells():
     for name, (model, table) in TABLES.items():
         for seq_len, rows in table.items():
             for operator, cells in zip(TABLE_OPERATORS, rows):
-                yield pytest.param(model, seq_len, operator, cells, id=f"{name}-L{seq_len}-{operator}")
+                yield pytest.param(name, model, seq_len, operator, cells, id=f"{name}-L{seq_len}-{operator}")
 
 
-@pytest.mark.parametrize(("model", "seq_len", "operator", "cells"), list(table_cells()))
-def test_operator_tables_within_tolerance(model, seq_len, operator, cells):
+@pytest.mark.parametrize(("table", "model", "seq_len", "operator", "cells"), list(table_cells()))
+def test_operator_tables_within_tolerance(table, model, seq_len, operator, cells):
     rows = rows_by_operator(model, seq_len)
     row, total = rows[operator], rows["total"]
-    flops, flops_pct, mops, mops_pct, ai = cells
     predicted = {
-        "GFLOPs": (row.flops / 1e9, flops),
-        "GMOPs": (row.bytes / 1e9, mops),
-        "AI": (row.arithmetic_intensity, ai),
-        "%FLOPs": (100 * row.flops / total.flops, flops_pct),
-        "%MOPs": (100 * row.bytes / total.bytes, mops_pct),
+        "GFLOPs": row.flops / 1e9,
+        "%FLOPs": 100 * row.flops / total.flops,
+        "GMOPs": row.bytes / 1e9,
+        "%MOPs": 100 * row.bytes / total.bytes,
+        "AI": row.arithmetic_intensity,
     }
-    failures = [f"{label}: predicted {pred:.4g}, published {pub} ({excess_error(pred, pub):.1%} beyond rounding)"
-                for label, (pred, pub) in predicted.items()
-                if pub is not None and excess_error(pred, pub) > TOLERANCE]
+    checked = 0
+    failures = []
+    for column, pub in zip(COLUMNS, cells):
+        if (table, seq_len, operator, column) in PAPER_ERRATA:
+            continue
+        checked += 1
+        err = relative_error(predicted[column], pub)
+        if err > TOLERANCE:
+            failures.append(f"{column}: predicted {predicted[column]:.4g}, published {pub} "
+                            f"({err:.1%} from the printed interval)")
+    assert checked >= 3
     assert not failures, "; ".join(failures)
 
 
@@ -231,7 +325,7 @@ def test_rows_and_default_mode():
     assert operator_breakdown(BERT_BASE, 256) == operator_breakdown(BERT_BASE, 256, mode="encoder")
     assert operator_breakdown(GPT2, 256) == operator_breakdown(GPT2, 256, mode="decoder")
     # Same shape, different mode: same FLOPs for the projections, far more bytes when decoding.
-    enc = rows_by_operator(GPT2, 256) if False else {r.operator: r for r in operator_breakdown(GPT2, 256, mode="encoder")}
+    enc = {r.operator: r for r in operator_breakdown(GPT2, 256, mode="encoder")}
     dec = rows_by_operator(GPT2, 256)
     assert enc["attention_projections"].flops == dec["attention_projections"].flops
     assert dec["attention_projections"].bytes > 50 * enc["attention_projections"].bytes
@@ -264,8 +358,9 @@ def test_sliding_window_clips_attention():
     assert rows_by_operator(windowed, 256) == rows_by_operator(GPT2, 256)  # shorter than the window
 
 
-@pytest.mark.parametrize("kwargs", [dict(seq_len=0), dict(seq_len=128, mode="prefill"),
-                                    dict(seq_len=128, bytes_per_element=0.0)])
+@pytest.mark.parametrize("kwargs", [dict(seq_len=0), dict(seq_len=True), dict(seq_len=128.0),
+                                    dict(seq_len=128, mode="prefill"), dict(seq_len=128, bytes_per_element=0.0),
+                                    dict(seq_len=128, bytes_per_element=math.inf)])
 def test_invalid_inputs(kwargs):
     with pytest.raises(CoreError):
         operator_breakdown(BERT_BASE, **kwargs)

@@ -35,20 +35,27 @@ other                  softmax 4*h*P; per token 2 LayerNorms*8d,      softmax 2*
 T = L tokens in both modes; a "pass" is one forward pass: once per layer for the encoder, once per token
 for the decoder. Sums over the decoder's tokens are in closed form.
 
-Verified against every FLOPs/MOPs/intensity value of Tables 3, 10, 11 and Figs. 4-6 within 5 %
-(``tests/test_intensity.py``). Known small differences from the paper's own (unpublished) arithmetic:
+Checked against Tables 3, 10, 11 and Figs. 4-6 in ``tests/test_intensity.py``: every value is within 5 % of a
+value that prints as the published one, except four self-contradictory cells (typos) and the BERT-Large FLOPs
+series of Figs. 4/6, which the paper evidently computed with ~11.5 M matmul weights per layer instead of the
+4d^2 + 2dF = 12.58 M of its own Table 1 shapes (we are 5-8 % above it; see the test for the evidence).
+Known small differences from the paper's own (unpublished) arithmetic:
 
 * Its encoder act-to-act FLOPs are exactly 4L^2 d - hL^2 - Ld (a length-n dot product counted as n
   multiplies and n-1 adds, no bias); its decoder act-to-act FLOPs are exactly 2dL^2. We use 4*dh*h*P for
   both (+0.4 % encoder, +0.02 % decoder at L=4096).
-* Its encoder "Other" bytes fit 9d+2F per token, one d fewer than the 10d+2F counted here (Other
-  intensity -4.5 % at L=128, where the softmax term is small); its decoder "Other" bytes fit 14d+2F,
-  exactly this accounting with the per-token LayerNorm parameter reads.
+* Its encoder "Other" bytes fit 9d+2F per token, one d-sized tensor fewer than the 10d+2F counted here
+  (Other intensity -4.5 % in Table 3 and -5 % in Table 10 at L=128, where the softmax term is small); its
+  decoder "Other" bytes fit 14d+2F, exactly this accounting with the per-token LayerNorm parameter reads.
+  We keep the operand-complete count.
+* Its decoder act-to-act bytes grow as (d + h/2)L^2 rather than (d + h)L^2 (score traffic once, not twice,
+  per element); -0.7 % at L=4096.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 
 from . import architecture as arch
@@ -105,9 +112,14 @@ def operator_breakdown(model: ModelArch, seq_len: int, bytes_per_element: float 
         mode = "encoder" if model.encoder else "decoder"
     if mode not in MODES:
         raise CoreError(f"mode must be one of {MODES}, not {mode!r}")
-    if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
+    try:
+        length = operator.index(seq_len) if not isinstance(seq_len, bool) else 0
+    except TypeError:
+        length = 0
+    if length < 1:
         raise CoreError(f"seq_len must be an integer >= 1, not {seq_len!r}")
-    if not (math.isfinite(bytes_per_element) and bytes_per_element > 0):
+    if not (isinstance(bytes_per_element, (int, float)) and math.isfinite(bytes_per_element)
+            and bytes_per_element > 0):
         raise CoreError(f"bytes_per_element must be finite and > 0, not {bytes_per_element!r}")
     arch.validate(model)
     if model.bare:
@@ -126,9 +138,9 @@ def operator_breakdown(model: ModelArch, seq_len: int, bytes_per_element: float 
     f = float(model.intermediate_size)
     mats = model.ffn_matrices
     gated = mats == 3
-    tokens = float(seq_len)
+    tokens = float(length)
     passes = tokens if decoder else 1.0  # weights are read once per forward pass
-    pairs = _attention_pairs(model, seq_len, decoder)  # all layers
+    pairs = _attention_pairs(model, length, decoder)  # all layers
 
     # Q, K, V and O projections: each reads its weights and its input, writes its output.
     proj_weights = d * (2 * qw + 2 * kw)
@@ -150,8 +162,8 @@ def operator_breakdown(model: ModelArch, seq_len: int, bytes_per_element: float 
     # Softmax over every score; per token two LayerNorms, two residual adds and the FFN activation.
     act_flops = ACTIVATION_FLOPS * f + (GATE_PRODUCT_FLOPS * f if gated else 0.0)
     act_elems = (3.0 if gated else 2.0) * f  # read the input (gate and up), write the output
-    token_flops = LAYERNORMS_PER_LAYER * LAYERNORM_FLOPS * d + RESIDUALS_PER_LAYER * RESIDUAL_FLOPS * d + act_flops
-    token_elems = LAYERNORMS_PER_LAYER * LAYERNORM_ELEMENTS * d + RESIDUALS_PER_LAYER * RESIDUAL_ELEMENTS * d + act_elems
+    token_flops = (LAYERNORMS_PER_LAYER * LAYERNORM_FLOPS + RESIDUALS_PER_LAYER * RESIDUAL_FLOPS) * d + act_flops
+    token_elems = (LAYERNORMS_PER_LAYER * LAYERNORM_ELEMENTS + RESIDUALS_PER_LAYER * RESIDUAL_ELEMENTS) * d + act_elems
     norm_params = LAYERNORMS_PER_LAYER * LAYERNORM_PARAMS * d
     other_flops = SOFTMAX_FLOPS * h * pairs + n * tokens * token_flops
     other_elems = SOFTMAX_ELEMENTS * h * pairs + n * (tokens * token_elems + passes * norm_params)
