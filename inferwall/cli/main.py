@@ -37,10 +37,15 @@ def _root(
 
 
 def _register() -> None:
-    from . import catalog_cmds, estimate
+    """Import every module in ``inferwall.cli.commands`` and let it add its commands."""
+    import importlib
+    import pkgutil
 
-    estimate.register(app)
-    catalog_cmds.register(app)
+    from . import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{commands.__name__}.{info.name}").register(app)
 
 
 _register()

@@ -43,6 +43,8 @@ SIXTEEN_BIT = ("bf16", "fp16")
 
 def normalize(dtype: str) -> str:
     """Canonical dtype name, or CoreError naming the valid ones."""
+    if dtype in BYTES_PER_ELEMENT:
+        return dtype
     key = str(dtype).strip().lower()
     key = ALIASES.get(key, key)
     if key not in BYTES_PER_ELEMENT:

@@ -13,6 +13,7 @@ Conventions (see docs/model.md for the derivation):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -105,6 +106,7 @@ class _Shape:
     act_elems_per_token: float  # activation reads+writes per token, summed over layers
 
 
+@functools.lru_cache(maxsize=512)
 def _shape(m: ModelArch, tp: int) -> _Shape:
     if m.bare:
         total = m.params
@@ -277,8 +279,36 @@ def _decode(s: Scenario, shp: _Shape) -> PhaseCost | None:
 # ----------------------------------------------------------------- memory
 
 
-def _memory_terms(s: Scenario, tp: int, pp: int, batch: int) -> tuple[float, float, float, float]:
-    """(weights, kv, workspace, kv per sequence) bytes on the most loaded GPU."""
+@dataclass(frozen=True)
+class _Footprint:
+    """Per-GPU memory of one layout as a function of the batch (the most loaded GPU)."""
+
+    weights: float
+    kv_per_seq: float
+    live_bytes_per_token: float  # activation workspace per prefill token in flight
+    logit_bytes_per_seq: float
+    input_tokens: int
+    chunk_tokens: int
+    pp: int
+    encoder: bool
+    fixed: float  # reserve
+    usable: float
+
+    def workspace(self, batch: int) -> float:
+        micro = math.ceil(batch / self.pp)
+        if self.encoder:  # encoders keep no cache; attention scores are tiled (flash attention)
+            return micro * self.input_tokens * self.live_bytes_per_token
+        tokens = min(micro * self.input_tokens, self.chunk_tokens)
+        return tokens * self.live_bytes_per_token + micro * self.logit_bytes_per_seq
+
+    def total(self, batch: int) -> float:
+        return self.weights + self.kv_per_seq * batch + self.workspace(batch) + self.fixed
+
+    def fits(self, batch: int) -> bool:
+        return self.total(batch) <= self.usable
+
+
+def _footprint(s: Scenario, tp: int, pp: int) -> _Footprint:
     m, w = s.model, s.workload
     shp = _shape(m, tp)
     wb, kb, ab = nbytes(s.precision.weights), nbytes(s.precision.kv), nbytes(s.precision.activations)
@@ -287,43 +317,33 @@ def _memory_terms(s: Scenario, tp: int, pp: int, batch: int) -> tuple[float, flo
     layers_share = math.ceil(m.num_layers / pp) / m.num_layers if m.num_layers else 1.0 / pp
     context = w.input_tokens + (0 if m.encoder else w.output_tokens)
     kv_per_seq = 0.0 if m.encoder else _kv_elems_per_token_clipped(m, tp, context) * kb * layers_share
-    micro = math.ceil(batch / pp)
-    workspace = 0.0
+    live = logits = 0.0
     if not m.bare and m.num_layers:
-        tokens = min(micro * w.input_tokens, max(s.memory.prefill_chunk_tokens, 1))
-        live = 4 * m.hidden_size + (2 * arch.q_width(m) + 2 * m.ffn_matrices * arch.ffn_active_width(m)) / tp
-        workspace = tokens * live * ab + micro * m.vocab_size / tp * LOGIT_BYTES
-        if m.encoder:  # encoders keep no cache; attention scores are tiled (flash attention)
-            workspace = micro * w.input_tokens * live * ab
-    return weights, kv_per_seq * batch, workspace, kv_per_seq
+        live = (4 * m.hidden_size + (2 * arch.q_width(m) + 2 * m.ffn_matrices * arch.ffn_active_width(m)) / tp) * ab
+        logits = m.vocab_size / tp * LOGIT_BYTES
+    return _Footprint(weights=weights, kv_per_seq=kv_per_seq, live_bytes_per_token=live, logit_bytes_per_seq=logits,
+                      input_tokens=w.input_tokens, chunk_tokens=max(s.memory.prefill_chunk_tokens, 1), pp=pp,
+                      encoder=m.encoder, fixed=s.memory.reserve_bytes,
+                      usable=s.accelerator.memory_bytes * s.memory.memory_fraction)
 
 
-def _fits(s: Scenario, tp: int, pp: int, batch: int) -> bool:
-    weights, kv, ws, _ = _memory_terms(s, tp, pp, batch)
-    usable = s.accelerator.memory_bytes * s.memory.memory_fraction
-    return weights + kv + ws + s.memory.reserve_bytes <= usable
-
-
-def max_batch_for(s: Scenario, tp: int | None = None, pp: int | None = None) -> int:
-    """Largest batch whose weights, KV cache, workspace and reserve fit (0 if even batch 1 does not)."""
-    tp = tp or s.parallelism.tp
-    pp = pp or s.parallelism.pp
-    if not _fits(s, tp, pp, 1):
+def _largest_batch(fp: _Footprint) -> int:
+    if not fp.fits(1):
         return 0
-    weights, _, ws, per_seq = _memory_terms(s, tp, pp, 1)
-    usable = s.accelerator.memory_bytes * s.memory.memory_fraction
-    if per_seq <= 0:
-        hi = 1 << 40
-    else:
-        hi = max(1, int((usable - s.memory.reserve_bytes - weights) / per_seq) + 1)
+    hi = (1 << 40) if fp.kv_per_seq <= 0 else max(1, int((fp.usable - fp.fixed - fp.weights) / fp.kv_per_seq) + 1)
     lo = 1
-    while lo < hi:  # workspace grows with the batch, so search rather than divide
+    while lo < hi:  # the workspace grows with the batch, so search rather than divide
         mid = (lo + hi + 1) // 2
-        if _fits(s, tp, pp, mid):
+        if fp.fits(mid):
             lo = mid
         else:
             hi = mid - 1
     return lo
+
+
+def max_batch_for(s: Scenario, tp: int | None = None, pp: int | None = None) -> int:
+    """Largest batch whose weights, KV cache, workspace and reserve fit (0 if even batch 1 does not)."""
+    return _largest_batch(_footprint(s, tp or s.parallelism.tp, pp or s.parallelism.pp))
 
 
 def _layouts(m: ModelArch, gpus: int, domain: int) -> list[tuple[int, int]]:
@@ -347,22 +367,21 @@ def min_gpus_for(s: Scenario) -> int | None:
     candidates = list(range(1, 9)) + list(range(16, MIN_GPUS_SEARCH_LIMIT + 1, 8))
     for n in candidates:
         for tp, pp in _layouts(s.model, n, s.accelerator.scale_up_domain):
-            if _fits(s, tp, pp, s.workload.batch):
+            if _footprint(s, tp, pp).fits(s.workload.batch):
                 return n
     return None
 
 
 def memory_report(s: Scenario) -> MemoryReport:
-    t, p = s.parallelism.tp, s.parallelism.pp
-    weights, kv, ws, per_seq = _memory_terms(s, t, p, s.workload.batch)
-    usable = s.accelerator.memory_bytes * s.memory.memory_fraction
-    total = weights + kv + ws + s.memory.reserve_bytes
-    fits = total <= usable
-    mb = max_batch_for(s)
+    fp = _footprint(s, s.parallelism.tp, s.parallelism.pp)
+    b = s.workload.batch
+    total = fp.total(b)
+    mb = _largest_batch(fp)
+    per_seq = fp.kv_per_seq
     return MemoryReport(
-        weights_bytes_per_gpu=weights, kv_cache_bytes_per_gpu=kv, activation_bytes_per_gpu=ws,
-        reserve_bytes_per_gpu=s.memory.reserve_bytes, total_bytes_per_gpu=total,
-        capacity_bytes_per_gpu=s.accelerator.memory_bytes, usable_bytes_per_gpu=usable, fits=fits,
+        weights_bytes_per_gpu=fp.weights, kv_cache_bytes_per_gpu=per_seq * b, activation_bytes_per_gpu=fp.workspace(b),
+        reserve_bytes_per_gpu=fp.fixed, total_bytes_per_gpu=total,
+        capacity_bytes_per_gpu=s.accelerator.memory_bytes, usable_bytes_per_gpu=fp.usable, fits=total <= fp.usable,
         max_batch=mb, min_gpus=min_gpus_for(s), kv_bytes_per_sequence=per_seq,
         batch_limited_by="weights" if mb == 0 else ("kv-cache" if per_seq > 0 else "workspace"),
     )

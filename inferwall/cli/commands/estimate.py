@@ -8,7 +8,7 @@ import typer
 
 from inferwall.render import Format
 
-from .common import catalog, emit, note, pick_format
+from ..common import catalog, emit, note, pick_format
 
 MODEL = "Model"
 HARDWARE = "Hardware"

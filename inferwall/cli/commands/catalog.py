@@ -8,7 +8,7 @@ import typer
 
 from inferwall.render import Format
 
-from .common import catalog, emit, pick_format
+from ..common import catalog, emit, pick_format
 
 GPU_COLUMNS = ["id", "name", "vendor", "year", "memory_gib", "bandwidth_tb_s", "bf16_tflops", "fp8_tflops",
                "fp4_tflops", "scale_up_gb_s", "scale_up_domain", "tdp_w", "usd_per_hour", "aliases"]

@@ -1,0 +1,1 @@
+"""One module per command. Each defines ``register(app)``; ``inferwall.cli.main`` discovers them."""
