@@ -56,7 +56,9 @@ def _debug_requested(argv: list[str]) -> bool:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(message.rstrip() + "\n")
+    """One line on stderr: control characters from user input are escaped, never echoed raw."""
+    line = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message.strip())
+    sys.stderr.write(line + "\n")
     return code
 
 

@@ -40,8 +40,20 @@ LOGIT_BYTES = 4  # logits are kept in fp32
 
 # ----------------------------------------------------------------- layout
 
+# Pure functions of a (frozen, hashable) model, remembered so grids of thousands of scenarios stay fast.
+_total_params = functools.lru_cache(maxsize=512)(arch.total_params)
+_active_params = functools.lru_cache(maxsize=512)(arch.active_params)
+_matmul_params_per_token = functools.lru_cache(maxsize=512)(arch.matmul_params_per_token)
+_validate_model = functools.lru_cache(maxsize=512)(arch.validate)  # only successful validations are kept
+
 
 def validate_layout(m: ModelArch, par: Parallelism) -> None:
+    """Raise CoreError if ``par`` cannot run ``m``. Valid pairs are remembered (the check is pure)."""
+    _validate_layout_cached(m, par)
+
+
+@functools.lru_cache(maxsize=4096)
+def _validate_layout_cached(m: ModelArch, par: Parallelism) -> None:
     for name in ("tp", "pp", "dp", "ep"):
         if getattr(par, name) < 1:
             raise CoreError(f"{name} must be >= 1, got {getattr(par, name)}")
@@ -308,7 +320,7 @@ class _Footprint:
         return self.total(batch) <= self.usable
 
 
-def _footprint(s: Scenario, tp: int, pp: int) -> _Footprint:
+def _build_footprint(s: Scenario, tp: int, pp: int) -> _Footprint:
     m, w = s.model, s.workload
     shp = _shape(m, tp)
     wb, kb, ab = nbytes(s.precision.weights), nbytes(s.precision.kv), nbytes(s.precision.activations)
@@ -327,6 +339,39 @@ def _footprint(s: Scenario, tp: int, pp: int) -> _Footprint:
                       usable=s.accelerator.memory_bytes * s.memory.memory_fraction)
 
 
+# Footprints, largest batches and min-GPU ladders depend only on these parts of a scenario, so a grid of
+# thousands of configurations (``inferwall sweep``) computes each of them once. Results are identical.
+_CACHE_LIMIT = 20000
+_FOOTPRINTS: dict[tuple, _Footprint] = {}
+_LARGEST: dict[tuple, int] = {}
+_LADDERS: dict[tuple, list[int]] = {}
+
+
+def _memory_key(s: Scenario) -> tuple:
+    p, w = s.precision, s.workload
+    return (s.model, p.weights, p.kv, p.activations, w.input_tokens, w.output_tokens, s.memory,
+            s.accelerator.memory_bytes)
+
+
+def _remember(cache: dict, key: tuple, value):
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _footprint(s: Scenario, tp: int, pp: int, key: tuple | None = None) -> _Footprint:
+    full = (key or _memory_key(s), tp, pp)
+    fp = _FOOTPRINTS.get(full)
+    return fp if fp is not None else _remember(_FOOTPRINTS, full, _build_footprint(s, tp, pp))
+
+
+def _largest_for(s: Scenario, tp: int, pp: int, key: tuple | None = None) -> int:
+    full = (key or _memory_key(s), tp, pp)
+    best = _LARGEST.get(full)
+    return best if best is not None else _remember(_LARGEST, full, _largest_batch(_footprint(s, tp, pp, full[0])))
+
+
 def _largest_batch(fp: _Footprint) -> int:
     if not fp.fits(1):
         return 0
@@ -343,10 +388,11 @@ def _largest_batch(fp: _Footprint) -> int:
 
 def max_batch_for(s: Scenario, tp: int | None = None, pp: int | None = None) -> int:
     """Largest batch whose weights, KV cache, workspace and reserve fit (0 if even batch 1 does not)."""
-    return _largest_batch(_footprint(s, tp or s.parallelism.tp, pp or s.parallelism.pp))
+    return _largest_for(s, tp or s.parallelism.tp, pp or s.parallelism.pp)
 
 
-def _layouts(m: ModelArch, gpus: int, domain: int) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=4096)
+def _layouts(m: ModelArch, gpus: int, domain: int) -> tuple[tuple[int, int], ...]:
     """Valid (tp, pp) with tp*pp == gpus, widest tensor group inside the scale-up domain first."""
     out = []
     for tp in range(gpus, 0, -1):
@@ -359,30 +405,45 @@ def _layouts(m: ModelArch, gpus: int, domain: int) -> list[tuple[int, int]]:
             continue
         out.append((tp, pp))
     out.sort(key=lambda tp_pp: (tp_pp[0] > max(domain, 1), -tp_pp[0]))
-    return out
+    return tuple(out)
 
 
-def min_gpus_for(s: Scenario) -> int | None:
-    """Smallest replica size whose most loaded GPU fits the requested batch."""
-    candidates = list(range(1, 9)) + list(range(16, MIN_GPUS_SEARCH_LIMIT + 1, 8))
-    for n in candidates:
-        for tp, pp in _layouts(s.model, n, s.accelerator.scale_up_domain):
-            if _footprint(s, tp, pp).fits(s.workload.batch):
-                return n
+MIN_GPUS_CANDIDATES = tuple(range(1, 9)) + tuple(range(16, MIN_GPUS_SEARCH_LIMIT + 1, 8))
+
+
+def min_gpus_for(s: Scenario, key: tuple | None = None) -> int | None:
+    """Smallest replica size whose most loaded GPU fits the requested batch.
+
+    A replica of n GPUs fits batch B if any of its valid layouts does. Whether a layout fits is monotone in
+    the batch, so "fits B" is "largest batch that fits >= B": the ladder of each candidate size's largest
+    batch is computed once per memory key and answers every batch.
+    """
+    key = key or _memory_key(s)
+    domain = s.accelerator.scale_up_domain
+    ladder = _LADDERS.get((key, domain))
+    if ladder is None:
+        ladder = _remember(_LADDERS, (key, domain), [])
+    batch = s.workload.batch
+    for i, n in enumerate(MIN_GPUS_CANDIDATES):
+        if i == len(ladder):
+            ladder.append(max((_largest_for(s, tp, pp, key) for tp, pp in _layouts(s.model, n, domain)), default=0))
+        if ladder[i] >= batch:
+            return n
     return None
 
 
 def memory_report(s: Scenario) -> MemoryReport:
-    fp = _footprint(s, s.parallelism.tp, s.parallelism.pp)
+    key = _memory_key(s)
+    fp = _footprint(s, s.parallelism.tp, s.parallelism.pp, key)
     b = s.workload.batch
     total = fp.total(b)
-    mb = _largest_batch(fp)
+    mb = _largest_for(s, s.parallelism.tp, s.parallelism.pp, key)
     per_seq = fp.kv_per_seq
     return MemoryReport(
         weights_bytes_per_gpu=fp.weights, kv_cache_bytes_per_gpu=per_seq * b, activation_bytes_per_gpu=fp.workspace(b),
         reserve_bytes_per_gpu=fp.fixed, total_bytes_per_gpu=total,
         capacity_bytes_per_gpu=s.accelerator.memory_bytes, usable_bytes_per_gpu=fp.usable, fits=total <= fp.usable,
-        max_batch=mb, min_gpus=min_gpus_for(s), kv_bytes_per_sequence=per_seq,
+        max_batch=mb, min_gpus=min_gpus_for(s, key), kv_bytes_per_sequence=per_seq,
         batch_limited_by="weights" if mb == 0 else ("kv-cache" if per_seq > 0 else "workspace"),
     )
 
@@ -392,7 +453,7 @@ def memory_report(s: Scenario) -> MemoryReport:
 
 def prepare(s: Scenario, compute_explicit: bool = False) -> tuple[Scenario, tuple[str, ...]]:
     """Validate a scenario and resolve its compute dtype against the hardware."""
-    arch.validate(s.model)
+    _validate_model(s.model)
     validate_layout(s.model, s.parallelism)
     w = s.workload
     if w.batch < 1 or w.input_tokens < 1 or w.output_tokens < 0:
@@ -401,7 +462,7 @@ def prepare(s: Scenario, compute_explicit: bool = False) -> tuple[Scenario, tupl
     if not (acc.memory_bytes > 0 and acc.bandwidth_bytes_per_s > 0):
         raise CoreError(f"accelerator {acc.id}: memory and bandwidth must be > 0")
     precision, notes = resolve_precision(acc, s.precision, compute_explicit)
-    return replace(s, precision=precision), notes
+    return (s if precision == s.precision else replace(s, precision=precision)), notes
 
 
 def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
@@ -443,9 +504,9 @@ def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
 
     peak = peak_flops(acc, s.precision.compute) or 0.0
     gpus = par.gpus_per_replica
-    total_w = arch.total_params(m) * nbytes(s.precision.weights)
+    total_w = _total_params(m) * nbytes(s.precision.weights)
     bounds = Bounds(
-        compute_forward_passes_per_s=gpus * peak / (2 * arch.matmul_params_per_token(m)),
+        compute_forward_passes_per_s=gpus * peak / (2 * _matmul_params_per_token(m)),
         memory_forward_passes_per_s=gpus * acc.bandwidth_bytes_per_s / total_w,
     )
     mem = memory_report(s)
@@ -453,7 +514,7 @@ def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
         notes.append("does not fit: " + (f"the smallest replica that fits is {mem.min_gpus} GPUs" if mem.min_gpus
                                         else "no replica up to the search limit fits"))
     return Estimate(
-        scenario=s, params=arch.total_params(m), active_params=arch.active_params(m), weight_bytes=total_w,
+        scenario=s, params=_total_params(m), active_params=_active_params(m), weight_bytes=total_w,
         prefill=prefill, decode=decode, memory=mem, latency=Latency(ttft, tpot, e2e), throughput=thr, cost=cost,
         bounds=bounds, notes=tuple(notes),
     )

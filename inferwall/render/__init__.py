@@ -11,6 +11,7 @@ from typing import Any, Callable
 class Format(str, enum.Enum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     csv = "csv"
     tsv = "tsv"
     markdown = "markdown"
@@ -73,3 +74,13 @@ def render_rows(fmt: Format, rows: list[dict[str, Any]], columns: list[str], tit
 
         return rows_table(rows, columns, title)
     return text.ROW_RENDERERS[fmt.value](rows, columns)
+
+
+def row_writer(fmt: Format, columns: list[str], write: Callable[[str], Any]) -> "text.RowWriter":
+    """A streaming writer of flat rows (sweeps): a header, then each row as it comes, then a footer.
+
+    Formats that cannot stream (table, yaml) buffer their rows and write at ``close()``.
+    """
+    from . import text
+
+    return text.RowWriter(fmt.value, columns, write)

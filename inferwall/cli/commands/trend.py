@@ -1,0 +1,82 @@
+"""``inferwall trend``: project a configuration N years ahead at the Memory Wall growth rates."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
+from ._flags import ECONOMICS, with_estimate_flags
+
+
+@with_estimate_flags()
+def trend(
+    flags: dict[str, Any],
+    years: int = typer.Option(10, "--years", help="Years to project.", rich_help_panel=ECONOMICS),
+    flops_growth: float = typer.Option(3.0, "--flops-growth", help="Peak FLOP/s growth per period (Memory Wall: 3.0x per 2 years).", rich_help_panel=ECONOMICS),
+    bandwidth_growth: float = typer.Option(1.6, "--bandwidth-growth", help="DRAM bandwidth growth per period (1.6x per 2 years).", rich_help_panel=ECONOMICS),
+    interconnect_growth: float = typer.Option(1.4, "--interconnect-growth", help="Interconnect bandwidth growth per period (1.4x per 2 years).", rich_help_panel=ECONOMICS),
+    period: float = typer.Option(2.0, "--period", help="Years per growth period.", rich_help_panel=ECONOMICS),
+    start_year: Optional[int] = typer.Option(None, "--start-year", help="Calendar year of year 0 \\[default: the GPU's release year].", rich_help_panel=ECONOMICS),
+    from_catalog: bool = typer.Option(False, "--from-catalog", help="Also list the real ops:byte ratio (dense 16-bit FLOP/s / HBM bandwidth) of catalog GPUs by release year.", rich_help_panel=ECONOMICS),
+    fmt: FormatOpt = format_option(),
+    catalog_files: CatalogOpt = catalog_option(),
+) -> None:
+    """Ridge point, critical batch, utilization and time per token, year by year; when the bottleneck changes."""
+    from inferwall.core.trend import TrendRates
+    from inferwall.core.trend import trend as run_trend
+    from inferwall.errors import InputError
+    from inferwall.inputs import build
+    from inferwall.render.economics import bandwidth, flops, integer, num, pct, rows_output, secs, text
+
+    from ..common import catalog, emit, note, pick_format
+    from ._flags import options_from
+
+    for flag, value in (("--flops-growth", flops_growth), ("--bandwidth-growth", bandwidth_growth),
+                        ("--interconnect-growth", interconnect_growth), ("--period", period)):
+        if not value > 0:
+            raise InputError(f"{flag}: must be > 0, got {value:g}")
+    if not 0 <= years <= 100:
+        raise InputError(f"--years: must be between 0 and 100, got {years}")
+    cat = catalog(catalog_files)
+    resolved = build(options_from(flags), cat)
+    rates = TrendRates(flops=flops_growth, bandwidth=bandwidth_growth, interconnect=interconnect_growth,
+                       period_years=period)
+    real = [e.accelerator for e in cat.gpus.values()] if from_catalog else []
+    result = run_trend(resolved.scenario, resolved.compute_explicit, years=years, rates=rates,
+                       start_year=start_year, catalog=real)
+    rows: list[dict[str, Any]] = [{
+        "year": r.year, "years_ahead": r.years_ahead, "source": "projection",
+        "ridge_flops_per_byte": r.ridge_flops_per_byte, "critical_batch": r.critical_batch, "batch": r.batch,
+        "utilization": r.utilization, "tpot_s": r.tpot_s, "bound": r.bound,
+        "peak_flops_per_gpu": r.peak_flops_per_gpu, "bandwidth_bytes_per_s_per_gpu": r.bandwidth_bytes_per_s_per_gpu,
+    } for r in result.rows]
+    for p in result.catalog:
+        rows.append({"year": p.year, "source": p.gpu, "ridge_flops_per_byte": p.ops_per_byte})
+    rows.sort(key=lambda r: (r["year"], r["source"] != "projection"))
+    columns = [
+        ("year", "year", lambda v: "-" if v is None else str(v)),
+        ("years_ahead", "+years", integer),
+        ("source", "source", text),
+        ("ridge_flops_per_byte", "ridge FLOPs/byte", num),
+        ("critical_batch", "critical batch", lambda v: "never" if v is None else f"{v:,}"),
+        ("batch", "batch", integer),
+        ("utilization", "utilization", pct),
+        ("tpot_s", "time/token", secs),
+        ("bound", "bound", text),
+        ("peak_flops_per_gpu", "peak/GPU", flops),
+        ("bandwidth_bytes_per_s_per_gpu", "bandwidth/GPU", bandwidth),
+    ]
+    s = resolved.scenario
+    title = (f"Trend: {s.model.id} on {s.parallelism.gpus} x {s.accelerator.id}, batch {s.workload.batch}; "
+             f"FLOP/s {rates.flops:g}x, bandwidth {rates.bandwidth:g}x, links {rates.interconnect:g}x per "
+             f"{rates.period_years:g} years")
+    emit(rows_output(pick_format(fmt), rows, columns, title))
+    note(result.summary)
+    for line in resolved.notes:
+        note(f"note: {line}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trend")(trend)
