@@ -73,10 +73,11 @@ FIELDS: tuple[Field, ...] = (
     Field("mfu", "--mfu", "fraction", "Achievable fraction of peak FLOP/s: 0.6 or 60%.", EFFICIENCY, example=0.6),
     Field("mbu", "--mbu", "fraction", "Achievable fraction of memory bandwidth.", EFFICIENCY, example=0.8),
     Field("link_efficiency", "--link-efficiency", "fraction", "Achievable fraction of link bandwidth in collectives.", EFFICIENCY),
-    Field("overhead", "--overhead", "duration", "Fixed time per forward pass (launches, scheduling): 2ms, 500us.", EFFICIENCY, example="2ms"),
+    Field("overhead", "--overhead", "duration", "Fixed time per forward pass (scheduling, sampling): 2ms, 500us.", EFFICIENCY, example="2ms"),
+    Field("layer_overhead", "--layer-overhead", "duration", "Fixed time per layer per forward pass (kernel launches, synchronisation): 50us.", EFFICIENCY, example="50us"),
     Field("collective_latency", "--collective-latency", "duration", "Latency per collective: 10us.", EFFICIENCY, example="10us"),
     Field("reserve", "--reserve", "quantity", "Runtime reserve per GPU (CUDA context, graphs, buffers) [default: 1GiB].", EFFICIENCY, example="1GiB"),
-    Field("memory_fraction", "--memory-fraction", "fraction", "Fraction of GPU memory the engine may use [default: 0.9].", EFFICIENCY, example=0.9),
+    Field("memory_fraction", "--memory-fraction", "fraction", "Fraction of GPU memory the engine may use [default: 0.95].", EFFICIENCY, example=0.9),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

@@ -177,6 +177,7 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "output_tokens": ("output_tokens",), "precision": ("weights_dtype", "kv_dtype", "compute_dtype"),
     "weights": ("weights_dtype",), "kv": ("kv_dtype",), "compute": ("compute_dtype",), "mfu": ("mfu",),
     "mbu": ("mbu",), "link_efficiency": ("link_efficiency",), "overhead": ("step_overhead_s",),
+    "layer_overhead": ("layer_overhead_s",),
     "collective_latency": ("collective_latency_s",), "reserve": ("reserve_bytes",),
     "memory_fraction": ("memory_fraction",),
 }

@@ -68,6 +68,7 @@ class Options:
     mbu: Any = None
     link_efficiency: Any = None
     overhead: Any = None
+    layer_overhead: Any = None
     collective_latency: Any = None
     reserve: Any = None
     memory_fraction: Any = None
@@ -247,6 +248,9 @@ def _efficiency(o: Options, acc, prov: dict[str, str]) -> Efficiency:
     if o.overhead is not None:
         changes["step_overhead_s"] = _wrap(parse_seconds, o.overhead, "--overhead")
         prov["step_overhead"] = "flag --overhead"
+    if o.layer_overhead is not None:
+        changes["layer_overhead_s"] = _wrap(parse_seconds, o.layer_overhead, "--layer-overhead")
+        prov["layer_overhead"] = "flag --layer-overhead"
     if o.collective_latency is not None:
         changes["collective_latency_s"] = _wrap(parse_seconds, o.collective_latency, "--collective-latency")
         prov["collective_latency"] = "flag --collective-latency"

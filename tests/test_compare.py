@@ -139,6 +139,7 @@ VALUES = {
     "mbu": (["-m", "llama-3.1-8b"], "0.5,80%"),
     "link_efficiency": (["-m", "llama-3.1-70b", "--gpus", "8"], "0.5,0.9"),
     "overhead": (["-m", "llama-3.1-8b"], "0,2ms"),
+    "layer_overhead": (["-m", "llama-3.1-8b"], "0,50us"),
     "collective_latency": (["-m", "llama-3.1-70b", "--gpus", "8"], "1us,50us"),
     "reserve": (["-m", "llama-3.1-8b"], "1GiB,4GiB"),
     "memory_fraction": (["-m", "llama-3.1-8b"], "0.8,0.9"),

@@ -260,24 +260,3 @@ def test_economics_core_is_standard_library_only():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     mods = {m.split(".")[0] for m in json.loads(out.stdout.splitlines()[-1])}
     assert not mods & {"typer", "rich", "yaml", "click", "pydantic", "matplotlib"}
-
-
-def _doc_examples() -> list[str]:
-    import re
-    from pathlib import Path
-
-    docs = Path(__file__).resolve().parents[1] / "docs"
-    lines = []
-    for name in ("commands-economics.md", "economics.md"):
-        for block in re.findall(r"```sh\n(.*?)```", (docs / name).read_text(encoding="utf-8"), re.S):
-            lines += [line.strip() for line in block.splitlines() if line.strip().startswith("inferwall ")]
-    return list(dict.fromkeys(lines))
-
-
-@pytest.mark.parametrize("line", _doc_examples())
-def test_docs_examples_run(capsys, line):
-    import shlex
-
-    code, out, err = run(capsys, *shlex.split(line)[1:])
-    assert code == 0, err
-    assert out.strip()

@@ -37,6 +37,7 @@ FLAGS = {
     "--mbu": ["0.8", "1", "-0.1"],
     "--overhead": ["2ms", "0", "1h", "-1s", "zz"],
     "--collective-latency": ["10us", "0", "1s"],
+    "--layer-overhead": ["50us", "0", "1s", "-5us"],
     "--reserve": ["0", "1GiB", "1e14", "lots"],
     "--memory-fraction": ["0.9", "1", "0", "95%"],
     "--layers": ["10000", "1", "0"],

@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         return _fail("Interrupted.", 130)
     except usage_error as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" or not exc.format_message():
+            return 0  # a bare command group printed its help
         if debug:
             raise
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""

@@ -181,7 +181,9 @@ def _combine(s: Scenario, name: str, tokens: int, flops_rank: float, bytes_rank:
     compute_s = passes * flops_rank / (peak * eff.mfu)
     memory_s = passes * bytes_rank / (acc.bandwidth_bytes_per_s * eff.mbu)
     comm_s = passes * comm_s
-    overhead_s = passes * eff.step_overhead_s
+    # Fixed costs per pass: one per step (scheduling, sampling) and one per layer (launches, synchronisation);
+    # a pass is all layers once, so a pipeline round of p stages still pays every layer once.
+    overhead_s = passes * (eff.step_overhead_s + eff.layer_overhead_s * s.model.num_layers)
     time_s = max(compute_s, memory_s) + comm_s + overhead_s
     terms = {"compute": compute_s, "memory": memory_s, "communication": comm_s, "overhead": overhead_s}
     bound = max(terms, key=terms.get)
@@ -331,7 +333,10 @@ def _build_footprint(s: Scenario, tp: int, pp: int) -> _Footprint:
     kv_per_seq = 0.0 if m.encoder else _kv_elems_per_token_clipped(m, tp, context) * kb * layers_share
     live = logits = 0.0
     if not m.bare and m.num_layers:
-        live = (4 * m.hidden_size + (2 * arch.q_width(m) + 2 * m.ffn_matrices * arch.ffn_active_width(m)) / tp) * ab
+        # Live per token at the peak: residual stream and norms (~4d), Q and the attention output, and the FFN.
+        # In the FFN the gate/up outputs and their activation product are live together (f widths: 3 gated,
+        # 2 plain) and the down projection's input is that product, so f x FFN width, not 2f.
+        live = (4 * m.hidden_size + (2 * arch.q_width(m) + m.ffn_matrices * arch.ffn_active_width(m)) / tp) * ab
         logits = m.vocab_size / tp * LOGIT_BYTES
     return _Footprint(weights=weights, kv_per_seq=kv_per_seq, live_bytes_per_token=live, logit_bytes_per_seq=logits,
                       input_tokens=w.input_tokens, chunk_tokens=max(s.memory.prefill_chunk_tokens, 1), pp=pp,

@@ -132,16 +132,18 @@ class Efficiency:
     mbu: float = 0.85  # fraction of datasheet HBM bandwidth reached when streaming
     link_efficiency: float = 0.8  # fraction of link bandwidth reached by collectives
     collective_latency_s: float = 10e-6  # per collective (launch + synchronisation)
-    step_overhead_s: float = 0.0  # per forward pass: kernel launches, scheduling, sampling
+    step_overhead_s: float = 0.0  # per forward pass: scheduling, sampling, host work
+    layer_overhead_s: float = 0.0  # per layer per forward pass: kernel launches, synchronisation
 
     @staticmethod
     def ideal() -> "Efficiency":
-        return Efficiency(mfu=1.0, mbu=1.0, link_efficiency=1.0, collective_latency_s=0.0, step_overhead_s=0.0)
+        return Efficiency(mfu=1.0, mbu=1.0, link_efficiency=1.0, collective_latency_s=0.0, step_overhead_s=0.0,
+                          layer_overhead_s=0.0)
 
 
 @dataclass(frozen=True)
 class MemoryPolicy:
-    memory_fraction: float = 0.9  # of capacity the serving engine may use
+    memory_fraction: float = 0.95  # of capacity the serving engine may use (TensorRT-LLM's KV-cache fraction)
     reserve_bytes: float = 1.0 * 2**30  # CUDA context, CUDA graphs, communication buffers
     prefill_chunk_tokens: int = 8192  # tokens per prefill chunk, sizes the activation workspace
 

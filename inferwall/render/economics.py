@@ -124,19 +124,6 @@ def _dig(record: dict[str, Any], dotted: str) -> Any:
 # --------------------------------------------------------------------------- records
 
 
-def energy_record(energy) -> dict[str, Any]:
-    """The ``energy`` section of an estimate record (inferwall.core.energy.Energy)."""
-    return {
-        "tdp_w_per_gpu": energy.tdp_w_per_gpu,
-        "idle_power_fraction": energy.idle_power_fraction,
-        "prefill_power_w_per_gpu": energy.prefill_power_w_per_gpu,
-        "decode_power_w_per_gpu": energy.decode_power_w_per_gpu,
-        "joules_per_output_token": energy.joules_per_output_token,
-        "joules_per_input_token": energy.joules_per_input_token,
-        "joules_per_token_blended": energy.joules_per_token_blended,
-    }
-
-
 def scenario_record(est) -> dict[str, Any]:
     """The resolved inputs the economics records share (a subset of the estimate's ``scenario``)."""
     from inferwall.core.dtypes import peak_flops

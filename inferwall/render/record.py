@@ -6,6 +6,20 @@ from typing import Any
 
 from inferwall.core import Estimate, PhaseCost
 from inferwall.core.dtypes import peak_flops
+from inferwall.core.energy import Energy, energy_of
+
+
+def energy_record(energy: Energy) -> dict[str, Any]:
+    """The ``energy`` section: device power and joules per token (docs/economics.md, "Energy")."""
+    return {
+        "tdp_w_per_gpu": energy.tdp_w_per_gpu,
+        "idle_power_fraction": energy.idle_power_fraction,
+        "prefill_power_w_per_gpu": energy.prefill_power_w_per_gpu,
+        "decode_power_w_per_gpu": energy.decode_power_w_per_gpu,
+        "joules_per_output_token": energy.joules_per_output_token,
+        "joules_per_input_token": energy.joules_per_input_token,
+        "joules_per_token_blended": energy.joules_per_token_blended,
+    }
 
 
 def _phase(p: PhaseCost | None, decode: bool) -> dict[str, Any] | None:
@@ -66,6 +80,8 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
         "reserve_bytes": s.memory.reserve_bytes,
     }
     mem = est.memory
+    energy = energy_of(est)
+    notes = tuple(dict.fromkeys(tuple(notes) + energy.notes))
     return {
         "scenario": scenario,
         "prefill": _phase(est.prefill, decode=False),
@@ -101,6 +117,7 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
             "compute_forward_passes_per_s": est.bounds.compute_forward_passes_per_s,
             "memory_forward_passes_per_s": est.bounds.memory_forward_passes_per_s,
         },
+        "energy": energy_record(energy),
         "sources": dict(provenance or {}),
         "notes": list(notes),
     }

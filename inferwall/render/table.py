@@ -36,6 +36,10 @@ def _usd(x: float | None) -> str:
     return f"${x:,.2f}" if x >= 1 else f"${x:.3g}"
 
 
+def _joules(x: float | None) -> str:
+    return "n/a (no TDP)" if x is None else si(x, "J")
+
+
 def _bytes(x: float | None) -> str:
     return "-" if x is None else si(x, "B")
 
@@ -95,7 +99,7 @@ def estimate_table(r: dict[str, Any]) -> str:
         mt.add_row(label, value)
     con.print(mt)
 
-    lat, thr, cost, b = r["latency"], r["throughput"], r["cost"], r["bounds"]
+    lat, thr, cost, b, en = r["latency"], r["throughput"], r["cost"], r["bounds"], r.get("energy") or {}
     st = _table("Latency, throughput, cost (all GPUs)", header=False)
     st.add_column("", style="bold", no_wrap=True)
     st.add_column("", justify="right", no_wrap=True)
@@ -110,6 +114,8 @@ def estimate_table(r: dict[str, Any]) -> str:
         ("$ per M output tokens", _usd(cost["usd_per_million_output_tokens"])),
         ("$ per M input tokens", _usd(cost["usd_per_million_input_tokens"])),
         ("$ per M tokens, blended", _usd(cost["usd_per_million_tokens_blended"])),
+        ("energy per output token", _joules(en.get("joules_per_output_token"))),
+        ("energy per input token", _joules(en.get("joules_per_input_token"))),
         ("forward passes/s if FLOP-bound", _rate(b["compute_forward_passes_per_s"], "/s")),
         ("forward passes/s if bandwidth-bound", _rate(b["memory_forward_passes_per_s"], "/s")),
     ):
@@ -124,11 +130,11 @@ def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str = "") 
     from . import machine_value
 
     buf = io.StringIO()
-    widths = sum(max([len(c)] + [len(machine_value(r.get(c))) for r in rows]) + 2 for c in columns)
-    con = _console(buf, widths + 4)
+    widths = {c: max([len(c)] + [len(machine_value(r.get(c))) for r in rows]) for c in columns}
+    con = _console(buf, sum(widths.values()) + 3 * len(columns) + 4)
     t = _table(title or None)
     for c in columns:
-        t.add_column(c, no_wrap=True, overflow="ignore")
+        t.add_column(c, no_wrap=True, overflow="ignore", min_width=widths[c])
     for r in rows:
         t.add_row(*[machine_value(r.get(c)) for c in columns])
     con.print(t)

@@ -31,7 +31,7 @@ def estimate(scenario: dict[str, Any], fmt: FormatOpt = format_option(),
 
         table = estimate_table
     emit(render_record(out_format, record, table))
-    for line in notes:
+    for line in record["notes"]:
         note(f"note: {line}")
 
 
