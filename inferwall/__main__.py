@@ -1,3 +1,3 @@
-from inferwall.cli.main import run
+from inferwall.cli import run
 
 run()

@@ -61,3 +61,22 @@ def test_installed_console_script_smoke(tmp_path):
 def test_python_dash_m(tmp_path):
     out = subprocess.run([sys.executable, "-m", "inferwall", "--version"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0 and out.stdout.startswith("inferwall ")
+
+
+def test_every_command_is_in_the_lazy_registry():
+    """Each module's commands are listed in MODULE_OF, so a one-liner imports only its own module."""
+    import importlib
+    import pkgutil
+
+    import typer
+
+    from inferwall.cli import commands
+
+    for info in pkgutil.iter_modules(commands.__path__):
+        if info.name.startswith("_"):
+            continue
+        probe = typer.Typer()
+        importlib.import_module(f"{commands.__name__}.{info.name}").register(probe)
+        names = [c.name for c in probe.registered_commands] + [g.name for g in probe.registered_groups]
+        for name in names:
+            assert commands.MODULE_OF.get(name) == info.name, (name, info.name)

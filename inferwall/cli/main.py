@@ -36,19 +36,25 @@ def _root(
     """inferwall: memory-bound vs compute-bound time, utilization, latency, throughput and $/token."""
 
 
-def _register() -> None:
-    """Import every module in ``inferwall.cli.commands`` and let it add its commands."""
+_REGISTERED: set[str] = set()
+
+
+def register_commands(argv: list[str] | None = None) -> None:
+    """Add commands to the app: only the one ``argv`` names when it is known, else every module found."""
     import importlib
     import pkgutil
 
     from . import commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{commands.__name__}.{info.name}").register(app)
-
-
-_register()
+    wanted = next((a for a in argv or [] if not a.startswith("-")), None)
+    if wanted in commands.MODULE_OF:
+        names = [commands.MODULE_OF[wanted]]
+    else:
+        names = sorted(i.name for i in pkgutil.iter_modules(commands.__path__) if not i.name.startswith("_"))
+    for name in names:
+        if name not in _REGISTERED:
+            _REGISTERED.add(name)
+            importlib.import_module(f"{commands.__name__}.{name}").register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(argv)
     try:
+        register_commands(argv)
         command = typer.main.get_command(app)
         default_map = _config_default_map()
         rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
