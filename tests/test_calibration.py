@@ -18,7 +18,7 @@ CALIBRATION = Path(__file__).resolve().parents[2] / "shared" / "validation" / "c
 SCRIPT = REPO / "scripts" / "calibrate.py"
 
 # The figures docs/validation.md reports for the shipped defaults (median |error|, percent), and the targets.
-DOCUMENTED = {"batch_given": 14.4, "max_throughput": 23.2}
+DOCUMENTED = {"batch_given": 15.1, "max_throughput": 20.2}
 TARGETS = {"batch_given": 20.0, "max_throughput": 30.0}
 MARGIN = 5.0  # percentage points of slack for honest changes elsewhere in the model
 
@@ -91,9 +91,7 @@ def test_hardware_rows_track_the_factors(report):
 
 
 def test_shipped_defaults_are_physically_plausible(cal):
-    p = cal.Params.from_defaults()
+    p = cal.Params.from_defaults()  # the memory fraction is the core's MemoryPolicy default
     for name, (lo, hi) in cal.PLAUSIBLE.items():
-        if name == "memory_fraction":
-            continue
         value = getattr(p, name)
         assert lo <= value <= hi, f"{name}={value} outside the plausible range [{lo}, {hi}]"

@@ -11,6 +11,7 @@ from inferwall.core import (
     Accelerator,
     CoreError,
     Efficiency,
+    MemoryPolicy,
     ModelArch,
     Parallelism,
     Precision,
@@ -142,6 +143,46 @@ def test_collective_latency_dominates_small_batch_high_tp():
     assert d.comm_time_s == pytest.approx(160 * 20e-6, rel=0.05)  # 2 all-reduces x 80 layers
 
 
+def test_ideal_has_no_layer_overhead():
+    assert Efficiency.ideal().layer_overhead_s == 0
+    d = estimate(_ideal(tp=8, batch=1)).decode
+    assert d.overhead_time_s == 0
+    assert d.time_s == pytest.approx(max(d.compute_time_s, d.memory_time_s) + d.comm_time_s)
+
+
+@pytest.mark.parametrize("tp,pp", [(1, 1), (8, 1), (2, 4)])
+def test_layer_overhead_adds_layers_times_value_per_pass(tp, pp):
+    base = _ideal(tp=tp, pp=pp, batch=4)
+    slow = replace(base, efficiency=replace(base.efficiency, layer_overhead_s=50e-6))
+    b, s = estimate(base), estimate(slow)
+    assert s.decode.overhead_time_s == pytest.approx(80 * 50e-6, rel=1e-12)  # one decode round = every layer once
+    assert s.decode.time_s - b.decode.time_s == pytest.approx(80 * 50e-6, rel=1e-9)
+    assert s.decode.compute_time_s == b.decode.compute_time_s and s.decode.memory_time_s == b.decode.memory_time_s
+    # prefill pays it once per pass: the pipeline fill (n + p - 1) / p of micro-batch passes
+    n_micro = math.ceil(4 / math.ceil(4 / pp))
+    fill = (n_micro + pp - 1) / pp
+    assert s.prefill.time_s - b.prefill.time_s == pytest.approx(fill * 80 * 50e-6, rel=1e-9)
+
+
+def test_layer_overhead_adds_to_step_overhead_and_skips_bare_models_without_layers():
+    eff = replace(Efficiency.ideal(), step_overhead_s=1e-3, layer_overhead_s=20e-6)
+    e = estimate(replace(_ideal(tp=8), efficiency=eff))
+    assert e.decode.overhead_time_s == pytest.approx(1e-3 + 80 * 20e-6)
+    bare = Scenario(H100, ModelArch(id="b", params=7e9), Precision(), Parallelism(), Workload(1, 16, 8), eff)
+    assert estimate(bare).decode.overhead_time_s == pytest.approx(1e-3)
+
+
+def test_layer_overhead_flag_reaches_the_scenario():
+    from inferwall.catalog import load_catalog
+    from inferwall.inputs import Options, build
+
+    catalog = load_catalog()
+    r = build(Options(model="llama-3.1-8b", layer_overhead="50us"), catalog)
+    assert r.scenario.efficiency.layer_overhead_s == pytest.approx(50e-6)
+    assert r.provenance["layer_overhead"] == "flag --layer-overhead"
+    assert build(Options(model="llama-3.1-8b", ideal=True), catalog).scenario.efficiency.layer_overhead_s == 0
+
+
 def test_pipeline_parallel_never_cuts_token_latency():
     tp = estimate(_ideal(tp=2, batch=1)).decode.time_s
     pp = estimate(_ideal(tp=2, pp=4, batch=1)).decode.time_s
@@ -181,10 +222,18 @@ def test_memory_fit_reports_max_batch_and_min_gpus():
     e8 = estimate(_ideal(tp=8, batch=1))
     kv_per_seq = 2 * 1 * 128 * 2 * 80 * (1024 + 256)  # per GPU: one KV head each
     assert e8.memory.kv_bytes_per_sequence == pytest.approx(kv_per_seq)
-    usable = 80 * 2**30 * 0.9 - 2**30
+    usable = 80 * 2**30 * MemoryPolicy().memory_fraction - 2**30
     free = usable - e8.memory.weights_bytes_per_gpu
     assert e8.memory.max_batch <= free / kv_per_seq
     assert e8.memory.max_batch > 0.95 * free / kv_per_seq - 50
+
+
+def test_prefill_workspace_holds_f_ffn_widths_per_token():
+    e = estimate(_ideal(tp=8, batch=2, s=1024))
+    # residual 4d, Q and attention output, and gate/up/product (3 x d_ff) live per token, split over 8 ranks
+    live = (4 * 8192 + (2 * 8192 + 3 * 28672) / 8) * 2
+    logits = 2 * 128256 / 8 * 4  # fp32 logits of the last position, per sequence
+    assert e.memory.activation_bytes_per_gpu == pytest.approx(2 * 1024 * live + logits)
 
 
 def test_cost_splits_prefill_and_decode():

@@ -76,6 +76,7 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
         "link_efficiency": eff.link_efficiency,
         "collective_latency_s": eff.collective_latency_s,
         "step_overhead_s": eff.step_overhead_s,
+        "layer_overhead_s": eff.layer_overhead_s,
         "memory_fraction": s.memory.memory_fraction,
         "reserve_bytes": s.memory.reserve_bytes,
     }
