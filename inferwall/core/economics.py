@@ -433,3 +433,38 @@ def implied(scenario: Scenario, usd_per_million_tokens: float, compute_explicit:
                          batch_fits=batch is not None and probe.fits(batch), max_batch=probe.max_batch,
                          utilization_at_batch=util, tpot_s_at_batch=tpot, summary=" ".join(parts),
                          estimate=probe.at(batch or 1))
+
+
+# --------------------------------------------------------------------------- what moves the bottleneck
+
+
+@dataclass(frozen=True)
+class BoundShift:
+    """Where the binding term of the token phase changes as the batch grows from the current one."""
+
+    bound: str  # what binds at the current batch
+    batch: int | None  # smallest larger batch where something else binds (None: nothing up to the limit)
+    new_bound: str | None
+
+
+def bound_shift(scenario: Scenario, compute_explicit: bool = False, limit: int = BATCH_SEARCH_LIMIT) -> BoundShift:
+    """The next batch, above the current one, at which the decode step (prefill for encoders) changes bound."""
+    probe = BatchProbe(scenario, compute_explicit)
+    start = scenario.workload.batch
+    now = token_phase(probe.at(start)).bound
+
+    def differs(b: int) -> bool:
+        return token_phase(probe.at(b)).bound != now
+
+    lo, hi = start, start * 2
+    while not differs(hi):  # doubling, then bisection
+        if hi >= limit:
+            return BoundShift(now, None, None)
+        lo, hi = hi, min(hi * 2, limit)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if differs(mid):
+            hi = mid
+        else:
+            lo = mid
+    return BoundShift(now, hi, token_phase(probe.at(hi)).bound)

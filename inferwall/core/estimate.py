@@ -35,6 +35,7 @@ from .types import (
 )
 
 MIN_GPUS_SEARCH_LIMIT = 4096
+MAX_BATCH = 1 << 24  # batches are searched up to 16.8 M sequences per replica
 LOGIT_BYTES = 4  # logits are kept in fp32
 
 
@@ -193,7 +194,24 @@ def _combine(s: Scenario, name: str, tokens: int, flops_rank: float, bytes_rank:
     return PhaseCost(name=name, tokens=tokens, flops=replica_flops, bytes=replica_bytes, weight_bytes=weight_b,
                      kv_bytes=kv_b, activation_bytes=act_b, compute_time_s=compute_s, memory_time_s=memory_s,
                      comm_time_s=comm_s, overhead_time_s=overhead_s, time_s=time_s, bound=bound,
-                     utilization=min(util, 1.0), bandwidth_utilization=min(bw_util, 1.0), context_tokens=context)
+                     utilization=min(util, 1.0), bandwidth_utilization=min(bw_util, 1.0), context_tokens=context,
+                     flops_per_gpu=flops_rank, bytes_per_gpu=bytes_rank, passes=passes,
+                     collectives_per_pass=_collectives_per_pass(s))
+
+
+def _collectives_per_pass(s: Scenario) -> int:
+    """How many collectives ``_comm_per_pass`` charges a latency for (for explanations)."""
+    m, par = s.model, s.parallelism
+    if not (m.num_layers and m.hidden_size):
+        return 0
+    dense_layers, moe_layers = arch.layer_counts(m)
+    count = 0
+    if par.tp > 1:
+        if par.ep > 1 and moe_layers:
+            count += 2 * dense_layers + 3 * moe_layers
+        else:
+            count += 2 * m.num_layers
+    return count + (par.pp - 1)
 
 
 def _comm_per_pass(s: Scenario, tokens: float) -> float:
@@ -380,7 +398,7 @@ def _largest_for(s: Scenario, tp: int, pp: int, key: tuple | None = None) -> int
 def _largest_batch(fp: _Footprint) -> int:
     if not fp.fits(1):
         return 0
-    hi = (1 << 40) if fp.kv_per_seq <= 0 else max(1, int((fp.usable - fp.fixed - fp.weights) / fp.kv_per_seq) + 1)
+    hi = MAX_BATCH if fp.kv_per_seq <= 0 else min(MAX_BATCH, int((fp.usable - fp.fixed - fp.weights) / fp.kv_per_seq) + 1)
     lo = 1
     while lo < hi:  # the workspace grows with the batch, so search rather than divide
         mid = (lo + hi + 1) // 2
@@ -444,12 +462,23 @@ def memory_report(s: Scenario) -> MemoryReport:
     total = fp.total(b)
     mb = _largest_for(s, s.parallelism.tp, s.parallelism.pp, key)
     per_seq = fp.kv_per_seq
+    fits = total <= fp.usable
+    smallest = min_gpus_for(s, key)
+    here = s.parallelism.gpus_per_replica
+    if fits and (smallest is None or smallest > here):
+        smallest = here  # the search tries 1-8 and multiples of 8; this layout may sit between them
+    if mb == 0:
+        limited_by = "weights"
+    elif mb >= MAX_BATCH:
+        limited_by = "search limit (no KV cache to fill memory)"
+    else:
+        limited_by = "kv-cache" if per_seq > 0 else "workspace"
     return MemoryReport(
         weights_bytes_per_gpu=fp.weights, kv_cache_bytes_per_gpu=per_seq * b, activation_bytes_per_gpu=fp.workspace(b),
         reserve_bytes_per_gpu=fp.fixed, total_bytes_per_gpu=total,
-        capacity_bytes_per_gpu=s.accelerator.memory_bytes, usable_bytes_per_gpu=fp.usable, fits=total <= fp.usable,
-        max_batch=mb, min_gpus=min_gpus_for(s, key), kv_bytes_per_sequence=per_seq,
-        batch_limited_by="weights" if mb == 0 else ("kv-cache" if per_seq > 0 else "workspace"),
+        capacity_bytes_per_gpu=s.accelerator.memory_bytes, usable_bytes_per_gpu=fp.usable, fits=fits,
+        max_batch=mb, min_gpus=smallest, kv_bytes_per_sequence=per_seq,
+        batch_limited_by=limited_by,
     )
 
 

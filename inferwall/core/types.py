@@ -182,6 +182,10 @@ class PhaseCost:
     utilization: float  # achieved FLOP/s / (replica GPUs x peak)
     bandwidth_utilization: float  # achieved bytes/s / (replica GPUs x datasheet bandwidth)
     context_tokens: float = 0.0  # mean context a decode step attends over
+    flops_per_gpu: float = 0.0  # one pass through all layers, on one tensor rank (what the compute time divides)
+    bytes_per_gpu: float = 0.0  # likewise for the memory time
+    passes: float = 1.0  # passes the phase's wall time spans (pipeline fill for prefill)
+    collectives_per_pass: int = 0  # all-reduces, all-to-alls and stage sends on the critical path
 
     @property
     def arithmetic_intensity(self) -> float:
