@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -40,6 +41,8 @@ def argv_of(line: str) -> list[str]:
 
 @pytest.mark.parametrize("source, line", examples())
 def test_example_runs(capsys, source, line):
+    if "--output" in argv_of(line) and importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("--output needs matplotlib (pip install 'inferwall[plot]')")
     code = main(argv_of(line))
     out, err = capsys.readouterr()
     assert code == 0, f"{source}: {line}\n{err}"

@@ -46,7 +46,7 @@ def _phase_lines(name: str, p: PhaseCost, est: Estimate) -> list[str]:
              "overhead": p.overhead_time_s}
     ranked = sorted(terms.items(), key=lambda kv: kv[1], reverse=True)
     (first, t1), (second, t2) = ranked[0], ranked[1]
-    margin = f"{t1 / t2:.3g}× the {second} term" if t2 > 0 else f"the only non-zero term"
+    margin = f"{t1 / t2:.2f}× the {second} term" if t2 > 0 else "the only non-zero term"
     lines.append(f"- {name} time = max(compute, memory) + communication + overhead = **{seconds(p.time_s)}**; "
                  f"**{p.bound}** binds ({margin})")
     lines.append(f"- utilization = FLOPs / (time × GPUs × peak) = {_e(p.flops)} / ({seconds(p.time_s)} × "

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from ..charting import ChartOpt, OutputOpt, chart_option, output_option
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
 from ._flags import with_estimate_flags
 
@@ -33,9 +34,18 @@ def plan(
     pareto: bool = typer.Option(False, "--pareto", help="List the Pareto frontier of per-user speed against cost per token instead.", rich_help_panel=SEARCH),
     fmt: FormatOpt = format_option(),
     catalog_files: CatalogOpt = catalog_option(),
+    chart: ChartOpt = chart_option(),
+    output: OutputOpt = output_option(),
 ) -> None:
-    """Search GPU type x count x tp/pp/ep x precision x batch for the cheapest configurations meeting the SLOs."""
+    """Search GPU type x count x tp/pp/ep x precision x batch for the cheapest configurations meeting the SLOs.
+
+    --chart draws per-user tokens/s against $/M output tokens (with --pareto, the frontier).
+    """
     import time
+
+    from .. import charting
+
+    charting.check_output(output)
 
     from inferwall.core.dtypes import BYTES_PER_ELEMENT, nbytes, normalize
     from inferwall.core.planner import Candidate, Demand, Objectives, SearchOptions
@@ -141,7 +151,8 @@ def plan(
     model = candidates[0].scenario.model.id
     kind = "Pareto frontier" if pareto else f"Cheapest {top}"
     title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
-    emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human))
+    if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
+        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human))
     for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}):
         note(f"note: {line}")
     no_price = sorted(g for g, why in skipped.items() if why == "no price")

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from ..charting import ChartOpt, OutputOpt, chart_option, output_option
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
 from ._flags import ECONOMICS, with_estimate_flags
 
@@ -20,8 +21,16 @@ def scale(
     idle_power: Optional[str] = typer.Option(None, "--idle-power", help="Power an idle GPU draws, as a fraction of TDP, for J/token \\[default: 0.3].", rich_help_panel=ECONOMICS),
     fmt: FormatOpt = format_option(),
     catalog_files: CatalogOpt = catalog_option(),
+    chart: ChartOpt = chart_option(),
+    output: OutputOpt = output_option(),
 ) -> None:
-    """Economies of scale: step time, utilization, throughput, $/M tokens, J/token and user base per batch."""
+    """Economies of scale: step time, utilization, throughput, $/M tokens, J/token and user base per batch.
+
+    --chart draws utilization, time per token and $/M tokens against the batch, with the FLOP and bandwidth bounds.
+    """
+    from .. import charting
+
+    charting.check_output(output)
     from inferwall.core.economics import scale as run_scale
     from inferwall.core.energy import IDLE_POWER_FRACTION
     from inferwall.inputs import build
@@ -69,7 +78,8 @@ def scale(
     s = resolved.scenario
     title = (f"Economies of scale: {s.model.id} on {s.parallelism.gpus} x {s.accelerator.id} "
              f"(tp={s.parallelism.tp} pp={s.parallelism.pp} dp={s.parallelism.dp})")
-    emit(rows_output(pick_format(fmt), rows, columns, title))
+    if not charting.deliver(chart, output, lambda: charting.scale_chart(resolved, result, title)):
+        emit(rows_output(pick_format(fmt), rows, columns, title))
     note(result.summary)
     for line in dict.fromkeys(resolved.notes + result.notes + _cost_notes(result)):
         note(f"note: {line}")

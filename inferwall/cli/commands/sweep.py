@@ -10,6 +10,7 @@ import typer
 
 from inferwall.render import Format
 
+from ..charting import ChartOpt, OutputOpt, chart_option, output_option
 from ..common import catalog, note, pick_format
 from ..flags import OUTPUT, CatalogOpt, FormatOpt, catalog_option, format_option, with_scenario_flags
 
@@ -64,17 +65,26 @@ def sweep(
     fits_only: bool = typer.Option(False, "--fits-only", help="Only configurations whose memory fits (memory.fits).", rich_help_panel=SELECT),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out configurations that are invalid (e.g. a tp that does not divide the heads) instead of failing; a note counts them.", rich_help_panel=SELECT),
     catalog_files: CatalogOpt = catalog_option(),
+    chart: ChartOpt = chart_option(),
+    output: OutputOpt = output_option(),
 ) -> None:
     """Evaluate the Cartesian grid of any estimate flags: one row per configuration.
 
     Every estimate flag takes a comma list (h100,h200) or a range: 1..256 doubles (1, 2, 4, ... 256), 1..64:8 steps (1, 9, 17, ...). Rows stream as they are computed (tsv, csv, jsonl, json, markdown) unless --sort is given; the table waits for the last row.
 
     Columns are the JSON keys of 'estimate -f json': the scenario keys bare (gpu, batch), the rest dotted (latency.tpot_s, memory.fits).
+
+    --chart draws utilization, time per token and $/M tokens against --batch (which must vary), one curve per combination of the other lists.
     """
     from inferwall import grid as g
     from inferwall.render import row_writer
 
+    from .. import charting
+
+    charting.check_output(output)
     grid = g.make_grid(scenario)
+    if chart or output is not None:
+        charting.check_sweep(grid)
     cols = g.pick_columns(columns, grid)
     conditions = [g.parse_where(w) for w in where or ()]
     if fits_only:
@@ -89,7 +99,12 @@ def sweep(
     if run.total >= PROGRESS_MIN_CONFIGURATIONS and _isatty(sys.stderr) and not (streams and _isatty(sys.stdout)):
         progress = Progress(run.total)
 
-    writer = row_writer(out_format, cols, write)
+    if chart:  # the terminal chart replaces the rows: no writer, not even a header
+        writer = charting.Collector(None, passthrough=False)
+    elif output is not None:
+        writer = charting.Collector(row_writer(out_format, cols, write), passthrough=True)
+    else:
+        writer = row_writer(out_format, cols, write)
     kept: list[dict[str, Any]] = []
     matched = evaluated = 0
     try:
@@ -113,8 +128,11 @@ def sweep(
     finally:
         if progress:
             progress.close()
-    writer.close(f"Sweep: {matched:,} of {run.total:,} configurations" if conditions else f"Sweep: {run.total:,} configurations")
+    title = f"Sweep: {matched:,} of {run.total:,} configurations" if conditions else f"Sweep: {run.total:,} configurations"
+    writer.close(title)
     sys.stdout.flush()
+    if chart or output is not None:
+        charting.deliver(chart, output, lambda: charting.sweep_chart(grid, writer.rows, title))
 
     for line in g.note_lines(run.notes, evaluated):
         note(line)

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from ..charting import ChartOpt, OutputOpt, chart_option, output_option
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
 from ._flags import ECONOMICS, with_estimate_flags
 
@@ -22,8 +23,16 @@ def trend(
     from_catalog: bool = typer.Option(False, "--from-catalog", help="Also list the real ops:byte ratio (dense 16-bit FLOP/s / HBM bandwidth) of catalog GPUs by release year.", rich_help_panel=ECONOMICS),
     fmt: FormatOpt = format_option(),
     catalog_files: CatalogOpt = catalog_option(),
+    chart: ChartOpt = chart_option(),
+    output: OutputOpt = output_option(),
 ) -> None:
-    """Ridge point, critical batch, utilization and time per token, year by year; when the bottleneck changes."""
+    """Ridge point, critical batch, utilization and time per token, year by year; when the bottleneck changes.
+
+    --chart draws the ridge point and the utilization over the years.
+    """
+    from .. import charting
+
+    charting.check_output(output)
     from inferwall.core.trend import TrendRates
     from inferwall.core.trend import trend as run_trend
     from inferwall.errors import InputError
@@ -72,7 +81,8 @@ def trend(
     title = (f"Trend: {s.model.id} on {s.parallelism.gpus} x {s.accelerator.id}, batch {s.workload.batch}; "
              f"FLOP/s {rates.flops:g}x, bandwidth {rates.bandwidth:g}x, links {rates.interconnect:g}x per "
              f"{rates.period_years:g} years")
-    emit(rows_output(pick_format(fmt), rows, columns, title))
+    if not charting.deliver(chart, output, lambda: charting.trend_chart(result, title, s.workload.batch)):
+        emit(rows_output(pick_format(fmt), rows, columns, title))
     note(result.summary)
     for line in resolved.notes:
         note(f"note: {line}")
