@@ -33,6 +33,7 @@ def test_markdown_explain_is_the_whole_output(capsys):
                          "-f", "markdown")
     assert code == 0 and out.startswith("# How inferwall estimated llama-3.1-70b")
     assert "catalog llama-3.1-70b (specs/models.yaml)" in out
+    assert "gpu source: [checked] stas00/ml-engineering" in out  # the catalog entry's cited source
     assert "calibrated defaults for NVIDIA" in out
     assert "## What would move the bottleneck" in out
     code, data, _ = run(capsys, "estimate", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64", "-f", "json")

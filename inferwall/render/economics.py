@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 from inferwall.units import count, seconds, si
 
 from . import Format, clean, render_record, render_rows
+from .record import scenario_record  # noqa: F401 - re-exported for the economics commands
 
 Column = tuple[str, str, Callable[[Any], str]]  # key, header, formatter
 
@@ -122,33 +123,3 @@ def _dig(record: dict[str, Any], dotted: str) -> Any:
 
 
 # --------------------------------------------------------------------------- records
-
-
-def scenario_record(est) -> dict[str, Any]:
-    """The resolved inputs the economics records share (a subset of the estimate's ``scenario``)."""
-    from inferwall.core.dtypes import peak_flops
-
-    s = est.scenario
-    par, prec, acc = s.parallelism, s.precision, s.accelerator
-    return {
-        "model": s.model.id,
-        "params": est.params,
-        "active_params": est.active_params,
-        "gpu": acc.id,
-        "gpus": par.gpus,
-        "tp": par.tp,
-        "pp": par.pp,
-        "dp": par.dp,
-        "ep": par.ep,
-        "batch": s.workload.batch,
-        "input_tokens": s.workload.input_tokens,
-        "output_tokens": s.workload.output_tokens,
-        "weights_dtype": prec.weights,
-        "kv_dtype": prec.kv,
-        "compute_dtype": prec.compute,
-        "peak_flops_per_gpu": peak_flops(acc, prec.compute),
-        "memory_bandwidth_bytes_per_s_per_gpu": acc.bandwidth_bytes_per_s,
-        "price_usd_per_gpu_hour": acc.price_usd_per_hour,
-        "mfu": s.efficiency.mfu,
-        "mbu": s.efficiency.mbu,
-    }

@@ -56,7 +56,9 @@ def _phase_lines(name: str, p: PhaseCost, est: Estimate) -> list[str]:
     return lines
 
 
-def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | None) -> str:
+def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | None,
+                     cited: dict[str, tuple[str, ...]] | None = None) -> str:
+    """``cited`` maps "model" and "gpu" to the sources their catalog entries cite."""
     s = est.scenario
     m, acc, par, w, prec = s.model, s.accelerator, s.parallelism, s.workload, s.precision
     src = record.get("sources", {})
@@ -66,6 +68,9 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
     peak = peak_flops(acc, prec.compute) or 0.0
     out.append(f"- accelerator **{acc.id}**: {_e(peak)} FLOP/s dense {prec.compute}, {si(acc.bandwidth_bytes_per_s, 'B/s')} "
                f"HBM, {si(acc.memory_bytes, 'B')} — {src.get('gpu', 'flags')}")
+    for what in ("model", "gpu"):
+        for line in (cited or {}).get(what, ())[:3]:
+            out.append(f"  - {what} source: {line}")
     for key in ("peak_flops", "bandwidth", "memory", "link_bandwidth"):
         if key in src:
             out.append(f"  - {key.replace('_', ' ')}: {src[key]}")

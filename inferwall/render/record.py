@@ -47,11 +47,11 @@ def _phase(p: PhaseCost | None, decode: bool) -> dict[str, Any] | None:
     return out
 
 
-def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
-                    notes: tuple[str, ...] = ()) -> dict[str, Any]:
+def scenario_record(est: Estimate) -> dict[str, Any]:
+    """Every resolved input of an estimate (the ``scenario`` section every record shares)."""
     s = est.scenario
     acc, m, par, w, eff, prec = s.accelerator, s.model, s.parallelism, s.workload, s.efficiency, s.precision
-    scenario = {
+    return {
         "model": m.id,
         "params": est.params,
         "active_params": est.active_params,
@@ -80,6 +80,11 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
         "memory_fraction": s.memory.memory_fraction,
         "reserve_bytes": s.memory.reserve_bytes,
     }
+
+
+def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
+                    notes: tuple[str, ...] = ()) -> dict[str, Any]:
+    scenario = scenario_record(est)
     mem = est.memory
     energy = energy_of(est)
     notes = tuple(dict.fromkeys(tuple(notes) + energy.notes))

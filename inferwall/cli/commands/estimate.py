@@ -39,7 +39,9 @@ def estimate(scenario: dict[str, Any], fmt: FormatOpt = format_option(),
         from inferwall.core.economics import bound_shift
         from inferwall.render.explain import explain_markdown
 
-        derivation = explain_markdown(est, record, bound_shift(resolved.scenario, resolved.compute_explicit))
+        cited = {"model": resolved.model_entry.sources if resolved.model_entry else (),
+                 "gpu": resolved.gpu_entry.sources if resolved.gpu_entry else ()}
+        derivation = explain_markdown(est, record, bound_shift(resolved.scenario, resolved.compute_explicit), cited)
     if derivation is not None and fmt is Format.markdown and not chart:
         emit(derivation)  # the derivation is the requested document
         charting.deliver(False, output, lambda: charting.estimate_chart(est))
