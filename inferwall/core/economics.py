@@ -86,22 +86,32 @@ class BatchProbe:
         return hit
 
 
-def smallest_batch(probe: BatchProbe, ok: Callable[[Estimate], bool], limit: int = BATCH_SEARCH_LIMIT) -> int | None:
-    """Smallest batch in [1, limit] where ``ok`` holds, for a predicate that stays true once true (None: never)."""
-    if ok(probe.at(1)):
-        return 1
-    lo, hi = 1, 2
-    while not ok(probe.at(hi)):  # doubling, then bisection: O(log B) estimates
-        if hi >= limit:
-            return None
-        lo, hi = hi, min(hi * 2, limit)
+def first_true(lo: int, hi: int, ok: Callable[[int], bool]) -> int:
+    """Smallest b in (lo, hi] with ok(b), given not ok(lo) and ok(hi), for a predicate that stays true once true."""
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if ok(probe.at(mid)):
+        if ok(mid):
             hi = mid
         else:
             lo = mid
     return hi
+
+
+def _first_true_above(start: int, limit: int, ok: Callable[[int], bool]) -> int | None:
+    """Smallest b in (start, limit] with ok(b), given not ok(start): doubling, then bisection (None: none)."""
+    lo, hi = start, min(start * 2, limit)
+    while not ok(hi):
+        if hi >= limit:
+            return None
+        lo, hi = hi, min(hi * 2, limit)
+    return first_true(lo, hi, ok)
+
+
+def smallest_batch(probe: BatchProbe, ok: Callable[[Estimate], bool], limit: int = BATCH_SEARCH_LIMIT) -> int | None:
+    """Smallest batch in [1, limit] where ``ok`` holds, for a predicate that stays true once true (None: never)."""
+    if ok(probe.at(1)):
+        return 1
+    return _first_true_above(1, limit, lambda b: ok(probe.at(b)))  # O(log B) estimates
 
 
 def largest_batch(probe: BatchProbe, ok: Callable[[Estimate], bool], limit: int) -> int:
@@ -110,14 +120,7 @@ def largest_batch(probe: BatchProbe, ok: Callable[[Estimate], bool], limit: int)
         return 0
     if ok(probe.at(limit)):
         return limit
-    lo, hi = 1, limit  # ok(lo), not ok(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(probe.at(mid)):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return first_true(1, limit, lambda b: not ok(probe.at(b))) - 1
 
 
 def is_compute_bound(est: Estimate) -> bool:
@@ -456,15 +459,5 @@ def bound_shift(scenario: Scenario, compute_explicit: bool = False, limit: int =
     def differs(b: int) -> bool:
         return token_phase(probe.at(b)).bound != now
 
-    lo, hi = start, start * 2
-    while not differs(hi):  # doubling, then bisection
-        if hi >= limit:
-            return BoundShift(now, None, None)
-        lo, hi = hi, min(hi * 2, limit)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if differs(mid):
-            hi = mid
-        else:
-            lo = mid
-    return BoundShift(now, hi, token_phase(probe.at(hi)).bound)
+    batch = _first_true_above(start, limit, differs)
+    return BoundShift(now, batch, token_phase(probe.at(batch)).bound if batch else None)

@@ -23,7 +23,7 @@ import heapq
 import math
 from dataclasses import dataclass, field, replace
 
-from .economics import BatchProbe, largest_batch, series_125
+from .economics import BatchProbe, first_true, largest_batch, series_125
 from .estimate import estimate, validate_layout
 from .types import CoreError, Estimate, Parallelism, Scenario
 
@@ -261,14 +261,8 @@ class _Search:
 
 
 def _smallest_meeting(probe: BatchProbe, ok, limit: int) -> int:
-    lo, hi = 0, limit  # not ok(lo) (or lo = 0), ok(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(probe.at(mid)):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    """Smallest batch in (0, limit] meeting ``ok``, given that ``limit`` does."""
+    return first_true(0, limit, lambda b: ok(probe.at(b)))
 
 
 def _fleet(est: Estimate, replicas: int) -> Estimate:
