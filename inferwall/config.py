@@ -10,22 +10,21 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from inferwall.errors import InputError
 
 
-def config_path() -> Path:
+def config_path() -> str:
     explicit = os.environ.get("INFERWALL_CONFIG")
     if explicit:
-        return Path(explicit)
+        return explicit
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "inferwall" / "config.yaml"
+    return os.path.join(base, "inferwall", "config.yaml")
 
 
 def load_user_config() -> dict | None:
     path = config_path()
-    if not path.is_file():
+    if not os.path.isfile(path):
         if os.environ.get("INFERWALL_CONFIG"):
             raise InputError(f"INFERWALL_CONFIG={path}: no such file")
         return None

@@ -8,7 +8,9 @@ Pure data: no typer, rich or yaml here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 MODEL = "Model"
 HARDWARE = "Hardware"

@@ -5,9 +5,11 @@ Shared by every command, so ``estimate``, ``sweep`` and ``check`` accept the sam
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 from inferwall.catalog import Catalog, GpuEntry, ModelEntry, load_model_file
 from inferwall.core import (
@@ -33,7 +35,7 @@ DEFAULT_OUTPUT_TOKENS = 256
 QUANTIZED_NATIVE = ("fp8", "fp4", "mxfp4", "nvfp4", "int8", "int4")
 
 
-@dataclass
+@dataclass(eq=False)
 class Options:
     """Raw inputs, as typed. ``None`` means "not given"."""
 
@@ -110,7 +112,7 @@ def _dtype(value: str, flag: str) -> str:
 
 
 def _is_path(name: str) -> bool:
-    return name.endswith((".json", ".yaml", ".yml")) or "/" in name and Path(name).exists()
+    return name.endswith((".json", ".yaml", ".yml")) or "/" in name and os.path.exists(name)
 
 
 def _model(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]) -> tuple[ModelArch, ModelEntry | None]:
@@ -124,7 +126,7 @@ def _model(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str])
             raise InputError(f"--{given[0].replace('_', '-')} describes a --params model; it cannot change --model {o.model}")
         if o.active_params is not None:
             raise InputError("--active-params goes with --params; catalog models carry their own counts")
-        if _is_path(o.model) and not catalog._model_names.get(o.model.lower()):
+        if _is_path(o.model) and not catalog.has_model_name(o.model):
             entry = load_model_file(o.model)
             prov["model"] = f"file {o.model}"
         else:

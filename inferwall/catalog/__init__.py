@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 from inferwall.core.types import MLA, Accelerator, ModelArch, MoE
 from inferwall.errors import InputError
@@ -18,13 +18,14 @@ DTYPES_IN_CATALOG = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4"
 CATALOG_ENV = "INFERWALL_CATALOG"
 
 
-def specs_dir() -> Path:
+def specs_dir() -> str:
     """Shipped specs: inside the installed package, or the repository's ``specs/`` in a checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "specs", here.parent / "specs"):
-        if (candidate / "gpus.yaml").is_file():
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # os.path: pathlib costs start-up
+    candidates = (os.path.join(here, "specs"), os.path.join(os.path.dirname(here), "specs"))
+    for candidate in candidates:
+        if os.path.isfile(os.path.join(candidate, "gpus.yaml")):
             return candidate
-    raise InputError(f"built-in catalog not found (looked in {here / 'specs'} and {here.parent / 'specs'})")
+    raise InputError(f"built-in catalog not found (looked in {candidates[0]} and {candidates[1]})")
 
 
 @dataclass(frozen=True)
@@ -202,18 +203,24 @@ def _norm(name: str) -> str:
 
 
 class Catalog:
-    """Accelerators and models by id and alias. Later files override earlier ones by id."""
+    """Accelerators and models by id and alias. Later files override earlier ones by id.
+
+    User files are parsed and validated when added. Built-in entries (validated by the test suite) are
+    parsed when first looked up, so a one-liner pays for the two entries it uses, not all of them.
+    """
+
+    _KINDS = {"accelerators": parse_gpu, "models": parse_model}
 
     def __init__(self) -> None:
-        self.gpus: dict[str, GpuEntry] = {}
-        self.models: dict[str, ModelEntry] = {}
+        self._entries: dict[str, dict[str, Any]] = {"accelerators": {}, "models": {}}  # id -> entry or raw
+        self._pending: dict[str, dict[str, tuple[Any, str, int]]] = {"accelerators": {}, "models": {}}
         self._gpu_names: dict[str, str] = {}
         self._model_names: dict[str, str] = {}
         self.notes: list[str] = []
 
-    def add_file(self, path: str | Path, builtin: bool = False) -> None:
-        data = load_builtin(Path(path)) if builtin else load_document(path)
-        label = f"specs/{Path(path).name}" if builtin else str(path)
+    def add_file(self, path: str, builtin: bool = False) -> None:
+        data = load_builtin(str(path)) if builtin else load_document(path)
+        label = f"specs/{os.path.basename(path)}" if builtin else str(path)
         if not isinstance(data, dict):
             raise InputError(f"{label}: expected a mapping with 'accelerators' and/or 'models'")
         unknown = set(data) - {"schema_version", "accelerators", "models", "compiled"}
@@ -221,40 +228,71 @@ class Catalog:
             raise InputError(f"{label}: unknown top-level key {sorted(unknown)[0]!r}; valid: accelerators, models, schema_version")
         if "accelerators" not in data and "models" not in data:
             raise InputError(f"{label}: has neither 'accelerators' nor 'models'")
-        for key, parse, table, names in (("accelerators", parse_gpu, self.gpus, self._gpu_names),
-                                         ("models", parse_model, self.models, self._model_names)):
+        for key, names in (("accelerators", self._gpu_names), ("models", self._model_names)):
             items = data.get(key) or []
             if not isinstance(items, list):
                 raise InputError(f"{label}: {key}: expected a list")
             seen: set[str] = set()
             for i, raw in enumerate(items):
-                entry = parse(raw, label, i)
-                eid = (entry.accelerator if key == "accelerators" else entry.model).id
-                if eid in seen:
-                    raise InputError(f"{label}: {eid}: duplicate id")
+                if builtin:
+                    eid, aliases = str(raw["id"]), tuple(raw.get("aliases") or ())
+                    self._pending[key][eid] = (raw, label, i)
+                    self._entries[key].pop(eid, None)
+                else:
+                    entry = self._KINDS[key](raw, label, i)
+                    eid, aliases = (entry.accelerator if key == "accelerators" else entry.model).id, entry.aliases
+                    if eid in seen:
+                        raise InputError(f"{label}: {eid}: duplicate id")
+                    if eid in self._entries[key] or eid in self._pending[key]:
+                        previous = self._entry(key, eid)
+                        self.notes.append(f"note: {label}: {eid} overrides the entry from {previous.source_file}")
+                    self._pending[key].pop(eid, None)
+                    self._entries[key][eid] = entry
                 seen.add(eid)
-                if eid in table and not builtin:
-                    self.notes.append(f"note: {label}: {eid} overrides the entry from {table[eid].source_file}")
-                table[eid] = entry
                 names[_norm(eid)] = eid
-                for alias in entry.aliases:
+                for alias in aliases:
                     names[_norm(alias)] = eid
+
+    def _entry(self, key: str, eid: str) -> Any:
+        entry = self._entries[key].get(eid)
+        if entry is None:
+            raw, label, index = self._pending[key].pop(eid)
+            entry = self._entries[key][eid] = self._KINDS[key](raw, label, index)
+        return entry
+
+    def _all(self, key: str) -> dict[str, Any]:
+        for eid in list(self._pending[key]):
+            self._entry(key, eid)
+        return self._entries[key]
+
+    @property
+    def gpus(self) -> dict[str, GpuEntry]:
+        return self._all("accelerators")
+
+    @property
+    def models(self) -> dict[str, ModelEntry]:
+        return self._all("models")
 
     # -- lookups
 
-    def _resolve(self, name: str, names: dict[str, str], table: dict, what: str, flag: str) -> Any:
-        key = _norm(name)
-        if key in names:
-            return table[names[key]]
-        close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+    def _resolve(self, name: str, names: dict[str, str], key: str, what: str, flag: str) -> Any:
+        norm = _norm(name)
+        if norm in names:
+            return self._entry(key, names[norm])
+        import difflib  # only on the error path
+
+        close = difflib.get_close_matches(norm, list(names), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"unknown {what} {name!r}{hint} (see 'inferwall {flag}' for the list)")
 
     def gpu(self, name: str) -> GpuEntry:
-        return self._resolve(name, self._gpu_names, self.gpus, "GPU", "gpus")
+        return self._resolve(name, self._gpu_names, "accelerators", "GPU", "gpus")
 
     def model(self, name: str) -> ModelEntry:
-        return self._resolve(name, self._model_names, self.models, "model", "models")
+        return self._resolve(name, self._model_names, "models", "model", "models")
+
+    def has_model_name(self, name: str) -> bool:
+        return _norm(name) in self._model_names
 
 
 def user_catalog_paths(flag_paths: list[str] | None) -> list[str]:
@@ -272,8 +310,8 @@ def load_catalog(user_paths: list[str] | None = None) -> Catalog:
     if _BUILTIN is None or extra:
         cat = Catalog()
         base = specs_dir()
-        cat.add_file(base / "gpus.yaml", builtin=True)
-        cat.add_file(base / "models.yaml", builtin=True)
+        cat.add_file(os.path.join(base, "gpus.yaml"), builtin=True)
+        cat.add_file(os.path.join(base, "models.yaml"), builtin=True)
         for path in extra:
             cat.add_file(path)
         if not extra:
@@ -288,9 +326,9 @@ def load_model_file(path: str) -> ModelEntry:
     if path.endswith(".json"):
         from .hf_config import model_from_hf_config
 
-        stem = Path(path).stem
+        stem = os.path.splitext(os.path.basename(path))[0]
         if stem == "config":
-            stem = Path(path).resolve().parent.name or stem
+            stem = os.path.basename(os.path.dirname(os.path.realpath(path))) or stem
         model = model_from_hf_config(data, path, model_id=stem)
         return ModelEntry(model=model, aliases=(), source_file=path, hf_id=None, status="user", params_total=None,
                           params_active=None, params_derived_total=None, params_derived_active=None, max_context=None,

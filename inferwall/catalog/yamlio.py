@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 from inferwall.errors import InputError
 
@@ -42,15 +43,15 @@ def _depth(obj: Any, level: int = 0) -> int:
     return level
 
 
-def read_text(path: str | Path) -> str:
-    p = Path(path)
+def read_text(path: str) -> str:
     try:
-        if p.is_dir():
+        if os.path.isdir(path):
             raise InputError(f"{path}: is a directory, expected a file")
-        size = p.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_FILE_BYTES:
             raise InputError(f"{path}: file is {size} bytes, larger than the {MAX_FILE_BYTES} byte limit")
-        raw = p.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:
@@ -65,7 +66,7 @@ def read_text(path: str | Path) -> str:
         raise InputError(f"{path}: not UTF-8 text") from None
 
 
-def load_document(path: str | Path) -> Any:
+def load_document(path: str) -> Any:
     """Load one YAML (or JSON) document safely. Empty files, tags, anchors and deep nesting are errors."""
     text = read_text(path)
     if not text.strip():
@@ -94,30 +95,32 @@ def load_document(path: str | Path) -> Any:
     return data
 
 
-def _cache_dir() -> Path | None:
-    import os
-
+def _cache_dir() -> str | None:
     if os.environ.get("INFERWALL_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "inferwall"
+    return os.path.join(base, "inferwall")
 
 
-def load_builtin(path: Path) -> Any:
-    """Load a shipped spec file, through a JSON cache keyed by the file's content hash.
+def load_builtin(path: str) -> Any:
+    """Load a shipped spec file, through a JSON cache keyed by the file's content checksum.
 
     Parsing YAML costs tens of milliseconds at every start; the cache makes a one-liner instant.
-    Any cache problem (read-only home, corrupt file) falls back to parsing.
+    Any cache problem (read-only home, corrupt file) falls back to parsing. CRC-32 plus the length keys
+    the cache: these are our own files, so a checksum suffices, and it avoids loading hashlib at start-up.
     """
-    import hashlib
+    import zlib
 
-    raw = path.read_bytes()
+    with open(path, "rb") as fh:
+        raw = fh.read()
     cache = _cache_dir()
     target = None
     if cache is not None:
-        target = cache / f"{path.stem}-{hashlib.sha256(raw).hexdigest()[:16]}.json"
+        stem = os.path.splitext(os.path.basename(path))[0]
+        target = os.path.join(cache, f"{stem}-{len(raw)}-{zlib.crc32(raw):08x}.json")
         try:
-            return json.loads(target.read_text("utf-8"))
+            with open(target, encoding="utf-8") as fh:
+                return json.load(fh)
         except (OSError, ValueError):
             pass
     import yaml
@@ -125,9 +128,10 @@ def load_builtin(path: Path) -> Any:
     data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loaders only
     if target is not None:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data), "utf-8")
+            os.makedirs(cache, exist_ok=True)
+            tmp = f"{target}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(data))
             os.replace(tmp, target)
         except OSError:
             pass

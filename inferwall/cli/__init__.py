@@ -12,6 +12,11 @@ def run() -> None:
 
         sys.stdout.write(f"inferwall {__version__}\n")
         sys.exit(0)
+    from .fast import run_fast
+
+    code = run_fast(argv)  # a plain `estimate` one-liner skips the CLI framework's start-up
+    if code is not None:
+        sys.exit(code)
     from .main import main
 
     sys.exit(main(argv))

@@ -29,3 +29,10 @@ def catalog(paths: list[str] | None):
     for line in cat.notes:
         note(line)
     return cat
+
+
+def fail(message: str, code: int) -> int:
+    """One line on stderr: control characters from user input are escaped, never echoed raw."""
+    line = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message.strip())
+    sys.stderr.write(line + "\n")
+    return code

@@ -62,10 +62,9 @@ def _debug_requested(argv: list[str]) -> bool:
 
 
 def _fail(message: str, code: int) -> int:
-    """One line on stderr: control characters from user input are escaped, never echoed raw."""
-    line = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message.strip())
-    sys.stderr.write(line + "\n")
-    return code
+    from .common import fail
+
+    return fail(message, code)
 
 
 def _config_default_map() -> dict | None:

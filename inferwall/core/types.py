@@ -161,8 +161,11 @@ class Scenario:
 
 # --------------------------------------------------------------------------- outputs
 
+# Outputs compare by identity (eq=False): nothing compares estimates field by field, and skipping the
+# generated __eq__/__hash__ keeps start-up down.
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class PhaseCost:
     """One phase on one replica. FLOPs and bytes are replica totals; times are wall-clock."""
 
@@ -192,7 +195,7 @@ class PhaseCost:
         return self.flops / self.bytes if self.bytes else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MemoryReport:
     weights_bytes_per_gpu: float
     kv_cache_bytes_per_gpu: float
@@ -212,21 +215,21 @@ class MemoryReport:
         return self.usable_bytes_per_gpu - self.total_bytes_per_gpu
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Latency:
     ttft_s: float
     tpot_s: float
     e2e_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Throughput:
     output_tokens_per_s: float
     input_tokens_per_s: float
     requests_per_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cost:
     usd_per_hour: float | None
     usd_per_million_output_tokens: float | None
@@ -234,7 +237,7 @@ class Cost:
     usd_per_million_tokens_blended: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Bounds:
     """The seed argument's two limits on forward passes (batch-1 steps) per second, per replica."""
 
@@ -242,7 +245,7 @@ class Bounds:
     memory_forward_passes_per_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Estimate:
     scenario: Scenario
     params: float

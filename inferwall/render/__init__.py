@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 import math
 import sys
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 class Format(str, enum.Enum):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
-from typing import Any
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 from . import machine_value
 from .record import flatten
@@ -27,6 +28,8 @@ def _delimited(rows: list[list[str]], delimiter: str) -> str:
         # TSV: tabs and newlines inside values would break columns; replace them.
         return "".join("\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) + "\n" for row in rows)
     buf = io.StringIO()
+    import csv  # only for CSV output
+
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
 

@@ -1,0 +1,57 @@
+"""The body of ``inferwall estimate``, free of the CLI framework so the fast path can call it too."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Any
+
+from inferwall.render import Format
+
+from .common import catalog, emit, note, pick_format
+
+
+def run_estimate(scenario: dict[str, Any], fmt: Format | None, catalog_files: list[str] | None,
+                 chart: bool = False, output: str | None = None, explain: bool = False) -> None:
+    from inferwall.core import estimate
+    from inferwall.inputs import Options, build
+    from inferwall.render import render_record
+    from inferwall.render.record import estimate_record
+
+    if chart or output:
+        from . import charting
+
+        charting.check_output(output)
+    resolved = build(Options(**scenario), catalog(catalog_files))
+    est = estimate(resolved.scenario, resolved.compute_explicit)
+    notes = tuple(dict.fromkeys(resolved.notes + est.notes))
+    record = estimate_record(est, resolved.provenance, notes)
+    derivation = None
+    if explain:
+        from inferwall.core.economics import bound_shift
+        from inferwall.render.explain import explain_markdown
+
+        cited = {"model": resolved.model_entry.sources if resolved.model_entry else (),
+                 "gpu": resolved.gpu_entry.sources if resolved.gpu_entry else ()}
+        derivation = explain_markdown(est, record, bound_shift(resolved.scenario, resolved.compute_explicit), cited)
+    explain_is_output = derivation is not None and fmt is Format.markdown and not chart
+    if explain_is_output:
+        emit(derivation)  # the derivation is the requested document
+    if chart or output:
+        from . import charting
+
+        drew = charting.deliver(chart and not explain_is_output, output, lambda: charting.estimate_chart(est))
+    else:
+        drew = False
+    if not drew and not explain_is_output:
+        out_format = pick_format(fmt)
+        table = None
+        if out_format is Format.table:
+            from inferwall.render.table import estimate_table
+
+            table = estimate_table
+        emit(render_record(out_format, record, table))
+    if derivation is not None and not explain_is_output:
+        note(derivation)
+    for line in record["notes"]:
+        note(f"note: {line}")
