@@ -61,3 +61,25 @@ def test_yaml_loading_is_safe(tmp_path):
     with pytest.raises(InputError):
         load_document(path)
     assert not marker.exists()
+
+
+def test_output_files_are_written_atomically(tmp_path, monkeypatch):
+    """An interrupted write leaves neither a half-written file nor a temporary one."""
+    import os
+
+    from inferwall.render.check import write_atomically
+
+    target = tmp_path / "report.xml"
+    target.write_bytes(b"old complete report")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(str(target), b"new report" * 1000)
+    assert target.read_bytes() == b"old complete report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.xml"]
+    monkeypatch.undo()
+    write_atomically(str(target), b"new report")
+    assert target.read_bytes() == b"new report"

@@ -64,7 +64,7 @@ def argv(draw):
     return args
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(argv())
 def test_cli_never_crashes(args):
     out_buf, err_buf = io.StringIO(), io.StringIO()
