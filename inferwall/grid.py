@@ -61,7 +61,7 @@ def expand_item(item: str, flag: str) -> list[str]:
     start, end = _number(start_text), _number(end_text)
     if start is None or end is None:
         return [item]  # not a numeric range: a value such as ../model.json
-    (a, a_whole), (b, b_whole) = start, end
+    (a, a_whole), (b, _) = start, end
     if b < a:
         raise InputError(f"{flag}: empty range {item!r}: the end is below the start (write {end_text}..{start_text})")
     values: list[float] = []

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from inferwall.cli.main import main
 from inferwall.render import chartdata as cd
 from inferwall.render.terminal_chart import can_unicode, draw, use_color
+from cli_helpers import run
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("INFERWALL_UPDATE_GOLDEN", "") not in ("", "0")
@@ -39,12 +39,6 @@ def term(monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def golden(name: str, actual: str | bytes) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from inferwall.cli.main import main
 from inferwall.fields import FIELDS
 from inferwall.plans import ASSERTIONS
+from cli_helpers import run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "specs" / "plans").glob("*.yaml"))
@@ -34,12 +34,6 @@ scenarios:
       max_tpot_s: 1ms
       must_fit: true
 """
-
-
-def run(capsys, *argv):
-    code = main(list(map(str, argv)))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(tmp_path, text, name="plan.yaml"):

@@ -8,16 +8,10 @@ import json
 
 import pytest
 
-from inferwall.cli.main import main
+from cli_helpers import run
 
 SEED = ["estimate", "--params", "1.6T", "--precision", "fp8", "--gpus", "20", "--flops", "3e15",
         "--bandwidth", "3TB/s", "--ideal"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_version(capsys):

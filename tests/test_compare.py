@@ -8,17 +8,11 @@ import json
 
 import pytest
 
-from inferwall.cli.main import main
 from inferwall.fields import FIELDS
+from cli_helpers import run
 
 GPUS = ["h100", "h200", "mi300x", "b200"]
 ISSUE = ["compare", "--model", "llama-3.1-70b", "--gpu", ",".join(GPUS), "--gpus", "8", "--batch", "64"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def estimate_json(capsys, gpu):

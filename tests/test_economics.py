@@ -6,27 +6,15 @@ import json
 
 import pytest
 
-from inferwall.cli.main import main
 from inferwall.render import Format
 from inferwall.core.economics import series_125, user_base
 from inferwall.core.energy import IDLE_POWER_FRACTION, energy_of, phase_power_w
+from cli_helpers import run, run_json
 
 SEED = ["--params", "1.6T", "--precision", "fp8", "--gpus", "20", "--flops", "3e15", "--bandwidth", "3TB/s", "--ideal"]
 A100_280B = ["--params", "280B", "--gpu", "a100", "--precision", "bf16"]
 
 FORMATS = [f.value for f in Format]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "-f", "json")
-    assert code == 0, err
-    return json.loads(out), err
 
 
 # --------------------------------------------------------------------------- scale

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 
-from inferwall.cli.main import main
 from inferwall.units import seconds
+from cli_helpers import run
 
 SEED = ["estimate", "--params", "1.6T", "--precision", "fp8", "--gpus", "20", "--flops", "3e15",
         "--bandwidth", "3TB/s", "--ideal"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_seed_derivation_substitutes_the_numbers(capsys):

@@ -10,19 +10,13 @@ import json
 
 import pytest
 
-from inferwall.cli.main import main
 from inferwall.render import Format
+from cli_helpers import run
 
 KEYS = {"model", "seq_len", "operator", "flops", "bytes", "arithmetic_intensity"}
 OPERATORS = ["attention_projections", "attention_matmuls", "ffn", "other", "total"]
 
 FORMATS = [f.value for f in Format]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows_for(capsys, *argv) -> tuple[dict[tuple[int, str], dict], str]:

@@ -6,26 +6,14 @@ import json
 
 import pytest
 
-from inferwall.cli.main import main
 from inferwall.render import Format
 from inferwall.core.planner import Demand, Objectives, SearchOptions, plan
 from inferwall.core.types import CoreError
+from cli_helpers import run, run_json
 
 BASE = ["plan", "-m", "llama-3.1-70b", "--output-tokens-per-s", "10000", "--max-ttft", "2s", "--max-tpot", "50ms"]
 
 FORMATS = [f.value for f in Format]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "-f", "json")
-    assert code == 0, err
-    return json.loads(out), err
 
 
 def recheck(capsys, model: list[str], row: dict, extra: list[str] = ()) -> dict:

@@ -8,16 +8,10 @@ import json
 
 import pytest
 
-from inferwall.cli.main import main
+from cli_helpers import run
 
 BASE = ["sweep", "--model", "llama-3.1-70b", "--gpu", "h100,h200", "--gpus", "1,2,4,8", "--batch", "1..64"]
 GRID = 2 * 4 * 7
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows_of(capsys, *argv):
@@ -173,7 +167,7 @@ def test_progress_bar_only_on_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(sweep.Progress, "step", lambda self: (setattr(self, "done", self.done + 1), self.draw()))
     code, out, err = run(capsys, *BASE)
     assert code == 0 and len(out.splitlines()) == GRID + 1
-    assert f"sweep: [" in err and f"{GRID}/{GRID}" in err and err.count("\r\x1b[K") == 1
+    assert "sweep: [" in err and f"{GRID}/{GRID}" in err and err.count("\r\x1b[K") == 1
 
 
 def test_catalog_flag(capsys, tmp_path):

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from inferwall.cli.main import main
 from inferwall.render import Format
 from inferwall.core.trend import TrendRates, catalog_ratios, project_accelerator
 from inferwall.core.types import Accelerator
+from cli_helpers import run, run_json
 
 SEED = ["--params", "1.6T", "--precision", "fp8", "--gpus", "20", "--flops", "3e15", "--bandwidth", "3TB/s", "--ideal"]
 
 FORMATS = [f.value for f in Format]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "-f", "json")
-    assert code == 0, err
-    return json.loads(out), err
 
 
 def test_project_accelerator_rates():

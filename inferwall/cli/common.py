@@ -6,6 +6,10 @@ import sys
 
 from inferwall.render import Format, default_format
 
+TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
+if TYPE_CHECKING:
+    from typing import Callable
+
 
 def emit(text: str) -> None:
     """Data goes to stdout, and only data."""
@@ -29,6 +33,39 @@ def catalog(paths: list[str] | None):
     for line in cat.notes:
         note(line)
     return cat
+
+
+def guarded(body: "Callable[[], int | None]", debug: bool = False) -> int:
+    """Run ``body`` and map what it raises to an exit code, one line on stderr, no traceback.
+
+    Bad input 2, a failed check 1, Ctrl-C 130, anything unexpected 3 (``debug`` re-raises instead).
+    Shared by the full CLI and the fast path, so both report errors alike.
+    """
+    import os
+
+    from inferwall.errors import USAGE_ERRORS, CheckFailed
+
+    try:
+        rv = body()
+        return rv if isinstance(rv, int) else 0
+    except USAGE_ERRORS as exc:
+        if debug:
+            raise
+        return fail(f"Error: {exc}", 2)
+    except CheckFailed as exc:
+        return fail(str(exc), 1) if str(exc) else 1
+    except KeyboardInterrupt:
+        return fail("Interrupted.", 130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); silence the interpreter's complaint at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the top-level handler
+        if debug:
+            raise
+        return fail(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback; "
+                    "please report it)", 3)
 
 
 def fail(message: str, code: int) -> int:

@@ -111,25 +111,9 @@ def run_fast(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     scenario, fmt, catalogs = parsed
-    import sys
-
-    from inferwall.errors import USAGE_ERRORS
     from inferwall.render import Format
 
-    from .common import fail
+    from .common import guarded
     from .estimate_run import run_estimate
 
-    try:
-        run_estimate(scenario, Format(fmt) if fmt else None, catalogs)
-        return 0
-    except USAGE_ERRORS as exc:
-        return fail(f"Error: {exc}", 2)
-    except KeyboardInterrupt:
-        return fail("Interrupted.", 130)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the same top-level handling as the CLI
-        return fail(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback; "
-                    "please report it)", 3)
+    return guarded(lambda: run_estimate(scenario, Format(fmt) if fmt else None, catalogs))

@@ -12,6 +12,8 @@ import typer
 
 from inferwall import __version__
 
+from .common import fail, guarded
+
 app = typer.Typer(
     name="inferwall",
     help="What does it cost to serve this LLM on this hardware, and why? A roofline cost calculator.",
@@ -62,8 +64,6 @@ def _debug_requested(argv: list[str]) -> bool:
 
 
 def _fail(message: str, code: int) -> int:
-    from .common import fail
-
     return fail(message, code)
 
 
@@ -76,50 +76,35 @@ def _config_default_map() -> dict | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises, except SystemExit from within)."""
-    from inferwall.errors import CheckFailed, USAGE_ERRORS
-
     # Typer re-exports click's exceptions (vendored from 0.28 on); find them without importing click.
     mro = {c.__name__: c for c in typer.BadParameter.__mro__}
     usage_error, click_exception = mro["UsageError"], mro["ClickException"]
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(argv)
-    try:
-        register_commands(argv)
-        command = typer.main.get_command(app)
-        default_map = _config_default_map()
-        rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
-        return rv if isinstance(rv, int) else 0
-    except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
-        return _fail("Interrupted.", 130)
-    except usage_error as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError" or not exc.format_message():
-            return 0  # a bare command group printed its help
-        if debug:
-            raise
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        return _fail(f"Error: {exc.format_message()}{hint}".replace("\n", " "), 2)
-    except click_exception as exc:
-        return _fail(f"Error: {exc.format_message()}", exc.exit_code or 2)
-    except USAGE_ERRORS as exc:
-        if debug:
-            raise
-        return _fail(f"Error: {exc}", 2)
-    except CheckFailed as exc:
-        return _fail(str(exc), 1) if str(exc) else 1
-    except KeyboardInterrupt:
-        return _fail("Interrupted.", 130)
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`); silence the interpreter's complaint at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the top-level handler
-        if debug:
-            raise
-        return _fail(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback; please report it)", 3)
+
+    def invoke() -> int:
+        try:
+            register_commands(argv)
+            command = typer.main.get_command(app)
+            default_map = _config_default_map()
+            rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
+            return rv if isinstance(rv, int) else 0
+        except typer.Exit as exc:
+            return exc.exit_code
+        except typer.Abort:
+            return _fail("Interrupted.", 130)
+        except usage_error as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError" or not exc.format_message():
+                return 0  # a bare command group printed its help
+            if debug:
+                raise
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            return _fail(f"Error: {exc.format_message()}{hint}".replace("\n", " "), 2)
+        except click_exception as exc:
+            return _fail(f"Error: {exc.format_message()}", exc.exit_code or 2)
+
+    return guarded(invoke, debug)
 
 
 def run() -> None:

@@ -29,7 +29,6 @@ from .types import (
     ModelArch,
     Parallelism,
     PhaseCost,
-    Precision,
     Scenario,
     Throughput,
 )
@@ -170,8 +169,8 @@ def _weight_bytes_read(m: ModelArch, shp: _Shape, tokens: float, wb: float) -> f
 # ----------------------------------------------------------------- phases
 
 
-def _combine(s: Scenario, name: str, tokens: int, flops_rank: float, bytes_rank: float, comm_s: float,
-             passes: float, replica_flops: float, replica_bytes: float, weight_b: float, kv_b: float,
+def _combine(s: Scenario, name: str, tokens: int, flops_rank: float, bytes_rank: float,
+             comm: tuple[float, int], passes: float, replica_flops: float, replica_bytes: float, weight_b: float, kv_b: float,
              act_b: float, context: float = 0.0) -> PhaseCost:
     """Turn per-rank work for one pass through all stages into times and utilizations.
 
@@ -181,7 +180,8 @@ def _combine(s: Scenario, name: str, tokens: int, flops_rank: float, bytes_rank:
     peak = peak_flops(acc, s.precision.compute) or 0.0
     compute_s = passes * flops_rank / (peak * eff.mfu)
     memory_s = passes * bytes_rank / (acc.bandwidth_bytes_per_s * eff.mbu)
-    comm_s = passes * comm_s
+    comm_s, collectives = comm
+    comm_s *= passes
     # Fixed costs per pass: one per step (scheduling, sampling) and one per layer (launches, synchronisation);
     # a pass is all layers once, so a pipeline round of p stages still pays every layer once.
     overhead_s = passes * (eff.step_overhead_s + eff.layer_overhead_s * s.model.num_layers)
@@ -196,34 +196,20 @@ def _combine(s: Scenario, name: str, tokens: int, flops_rank: float, bytes_rank:
                      comm_time_s=comm_s, overhead_time_s=overhead_s, time_s=time_s, bound=bound,
                      utilization=min(util, 1.0), bandwidth_utilization=min(bw_util, 1.0), context_tokens=context,
                      flops_per_gpu=flops_rank, bytes_per_gpu=bytes_rank, passes=passes,
-                     collectives_per_pass=_collectives_per_pass(s))
+                     collectives_per_pass=collectives)
 
 
-def _collectives_per_pass(s: Scenario) -> int:
-    """How many collectives ``_comm_per_pass`` charges a latency for (for explanations)."""
+def _comm_per_pass(s: Scenario, tokens: float) -> tuple[float, int]:
+    """Exposed communication for one pass of ``tokens`` tokens through all layers of a replica:
+    (seconds, collectives on the critical path)."""
     m, par = s.model, s.parallelism
     if not (m.num_layers and m.hidden_size):
-        return 0
-    dense_layers, moe_layers = arch.layer_counts(m)
-    count = 0
-    if par.tp > 1:
-        if par.ep > 1 and moe_layers:
-            count += 2 * dense_layers + 3 * moe_layers
-        else:
-            count += 2 * m.num_layers
-    return count + (par.pp - 1)
-
-
-def _comm_per_pass(s: Scenario, tokens: float) -> float:
-    """Exposed communication for one pass of ``tokens`` tokens through all layers of a replica."""
-    m, par = s.model, s.parallelism
-    if not (m.num_layers and m.hidden_size):
-        return 0.0
+        return 0.0, 0
     ab = nbytes(s.precision.activations)
     message = tokens * m.hidden_size * ab
     dense_layers, moe_layers = arch.layer_counts(m)
     t, p = par.tp, par.pp
-    comm = 0.0
+    comm, collectives = 0.0, 0
     if t > 1:
         if par.ep > 1 and moe_layers:
             # MoE layers: attention all-reduce, then dispatch and combine as all-to-alls over the EP group.
@@ -231,12 +217,15 @@ def _comm_per_pass(s: Scenario, tokens: float) -> float:
             a2a = _all_to_all_s(s, message / t * k, par.ep)
             comm += dense_layers * 2 * _all_reduce_s(s, message, t)
             comm += moe_layers * (_all_reduce_s(s, message, t) + 2 * a2a)
+            collectives += 2 * dense_layers + 3 * moe_layers
         else:
             comm += m.num_layers * 2 * _all_reduce_s(s, message, t)
+            collectives += 2 * m.num_layers
     if p > 1:
         bw = _link_bandwidth(s, t * p) * s.efficiency.link_efficiency
         comm += (p - 1) * (s.efficiency.collective_latency_s + message / bw)
-    return comm
+        collectives += p - 1
+    return comm, collectives
 
 
 def _prefill(s: Scenario, shp: _Shape) -> PhaseCost:

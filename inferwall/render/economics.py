@@ -14,7 +14,6 @@ from typing import Any, Callable, Sequence
 from inferwall.units import count, seconds, si
 
 from . import Format, clean, render_record, render_rows
-from .record import scenario_record  # noqa: F401 - re-exported for the economics commands
 
 Column = tuple[str, str, Callable[[Any], str]]  # key, header, formatter
 

@@ -45,7 +45,7 @@ def _phase_lines(name: str, p: PhaseCost, est: Estimate) -> list[str]:
     terms = {"compute": p.compute_time_s, "memory": p.memory_time_s, "communication": p.comm_time_s,
              "overhead": p.overhead_time_s}
     ranked = sorted(terms.items(), key=lambda kv: kv[1], reverse=True)
-    (first, t1), (second, t2) = ranked[0], ranked[1]
+    (_, t1), (second, t2) = ranked[0], ranked[1]
     margin = f"{t1 / t2:.2f}× the {second} term" if t2 > 0 else "the only non-zero term"
     lines.append(f"- {name} time = max(compute, memory) + communication + overhead = **{seconds(p.time_s)}**; "
                  f"**{p.bound}** binds ({margin})")
@@ -75,7 +75,7 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
         if key in src:
             out.append(f"  - {key.replace('_', ' ')}: {src[key]}")
     price = acc.price_usd_per_hour
-    out.append(f"- price: " + (f"${price:g} per GPU-hour — {src.get('price', '')}" if price is not None
+    out.append("- price: " + (f"${price:g} per GPU-hour — {src.get('price', '')}" if price is not None
                                 else "none (costs need --price)"))
     out.append(f"- precision: weights {prec.weights} ({nbytes(prec.weights):g} B), KV {prec.kv} "
                f"({nbytes(prec.kv):g} B), compute {prec.compute} — {src.get('precision', 'default')}")

@@ -20,7 +20,8 @@ def bounds(
     """Forward passes per second if FLOP-bound and if bandwidth-bound, and the estimate between them."""
     from inferwall.core.economics import bounds as run_bounds
     from inferwall.inputs import build
-    from inferwall.render.economics import integer, num, pct, record_output, scenario_record, text
+    from inferwall.render.economics import integer, num, pct, record_output, text
+    from inferwall.render.record import scenario_record
 
     from ..common import catalog, emit, note, pick_format
     from ._flags import options_from

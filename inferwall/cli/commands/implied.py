@@ -20,7 +20,8 @@ def implied(
     """Implied tokens/s per GPU, fraction of the FLOP bound and batch needed, from a price per million tokens."""
     from inferwall.core.economics import implied as run_implied
     from inferwall.inputs import build
-    from inferwall.render.economics import boolean, integer, num, pct, rate, record_output, scenario_record, secs, usd
+    from inferwall.render.economics import boolean, integer, num, pct, rate, record_output, secs, usd
+    from inferwall.render.record import scenario_record
 
     from ..common import catalog, emit, note, pick_format
     from ._flags import dollars, options_from
