@@ -105,6 +105,7 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         tdp_w=f.number("tdp_w", None, minimum=0),
         price_usd_per_hour=usd,
         release_year=f.int("release_year", None, minimum=1900),
+        architecture=f.str("architecture", "") or "",
     )
     price_source = None
     if price:

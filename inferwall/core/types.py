@@ -28,6 +28,7 @@ class Accelerator:
     tdp_w: float | None = None
     price_usd_per_hour: float | None = None
     release_year: int | None = None
+    architecture: str = ""  # chip generation (hopper, blackwell, cdna3, ...): selects kernel efficiencies
 
     def flops_for(self, dtype: str) -> float | None:
         return self.peak_flops.get(dtype)
