@@ -60,6 +60,17 @@ class ModelEntry:
 # ----------------------------------------------------------------- parsing entries
 
 
+def _scale_up_kind(up: Fields | None) -> str:
+    """The scale-up fabric: ``scale_up.kind``, else read from its name (a PCIe-only part says so)."""
+    if up is None:
+        return ""
+    kind = up.str("kind", "") or ""
+    if kind:
+        return kind
+    name = str(up.data.get("name") or "").lower()
+    return "pcie" if "pcie" in name and "nvlink" not in name else ""
+
+
 def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
     f = Fields(data, f"{source_file}: accelerators[{index}]")
     gid = f.str("id")
@@ -106,6 +117,7 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         price_usd_per_hour=usd,
         release_year=f.int("release_year", None, minimum=1900),
         architecture=f.str("architecture", "") or "",
+        scale_up_kind=_scale_up_kind(up),
     )
     price_source = None
     if price:
