@@ -7,13 +7,20 @@ parameters through `inherits:`/`generic`, and every recipe names formats whose b
 
 from __future__ import annotations
 
-import copy
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-SPECS = Path(__file__).resolve().parents[1] / "specs"
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "specs"
+_SPEC = importlib.util.spec_from_file_location("gen_kernel_tables", ROOT / "scripts" / "gen_kernel_tables.py")
+kernel_tables = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(kernel_tables)
+is_leaf, leaves, lookup = kernel_tables.is_leaf, kernel_tables.leaves, kernel_tables.lookup
 KERNELS = yaml.safe_load((SPECS / "kernels.yaml").read_text(encoding="utf-8"))
 QUANT = yaml.safe_load((SPECS / "quant.yaml").read_text(encoding="utf-8"))
 GPUS = yaml.safe_load((SPECS / "gpus.yaml").read_text(encoding="utf-8"))
@@ -46,60 +53,17 @@ REQUIRED = {
     "fixed.kernel_floor_s": DURATION,
 }
 LINK_KEYS = [key for key in REQUIRED if key.startswith("collectives.") and ".scale_out" not in key]
-SOURCE_TAGS = ("[checked]", "[recalled]", "[assumed]", "[derived]")
+SOURCE_TAGS = kernel_tables.SOURCE_TAGS
 COMPUTE_CLASSES = {"bf16", "fp16", "fp8", "int8", "fp4", "weight_only", "gather"}
 KV_DTYPES = {"bf16", "fp16", "fp8"}
 
 
-def is_leaf(node) -> bool:
-    return isinstance(node, dict) and "value" in node
-
-
-def leaves(node, path=""):
-    """(dotted path, leaf) for every {value, ...} mapping under node."""
-    if is_leaf(node):
-        yield path, node
-    elif isinstance(node, dict):
-        for key, child in node.items():
-            yield from leaves(child, f"{path}.{key}" if path else str(key))
-
-
-def merged(base: dict, override: dict) -> dict:
-    """Deep-merge override onto base; a {value, ...} leaf replaces the base leaf whole."""
-    out = copy.deepcopy(base)
-    for key, child in override.items():
-        if isinstance(child, dict) and not is_leaf(child) and isinstance(out.get(key), dict):
-            out[key] = merged(out[key], child)
-        else:
-            out[key] = copy.deepcopy(child)
-    return out
-
-
 def chain(name: str) -> list[str]:
-    """The inherits chain of an architecture, most specific first, ending at generic."""
-    names = [name]
-    while names[-1] != "generic":
-        parent = ARCHITECTURES[names[-1]].get("inherits", "generic")
-        assert parent in ARCHITECTURES, f"{names[-1]} inherits unknown architecture {parent!r}"
-        assert parent not in names, f"inherits cycle: {names + [parent]}"
-        names.append(parent)
-    return names
+    return kernel_tables.chain(ARCHITECTURES, name)
 
 
 def resolved(name: str) -> dict:
-    spec: dict = {}
-    for ancestor in reversed(chain(name)):
-        spec = merged(spec, {k: v for k, v in ARCHITECTURES[ancestor].items() if k != "inherits"})
-    return spec
-
-
-def lookup(spec: dict, dotted: str):
-    node = spec
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
+    return kernel_tables.resolved(ARCHITECTURES, name)
 
 
 def check_leaf(where: str, leaf: dict, kind: str) -> None:
@@ -234,3 +198,9 @@ def test_checkpoints_keep_embeddings_and_lm_head_16_bit_where_they_ship_them_so(
     assert recipes["gpt-oss-mxfp4"]["weights"]["experts"] == "mxfp4"
     assert recipes["modelopt-fp4-deepseek"]["weights"]["attention"] in sixteen | {"fp8-per-tensor", "fp8-block128"}
     assert recipes["modelopt-fp4-deepseek"]["weights"]["experts"] == "nvfp4"
+
+
+def test_docs_tables_match_the_spec():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_kernel_tables.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
