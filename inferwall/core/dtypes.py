@@ -28,11 +28,13 @@ BYTES_PER_ELEMENT: dict[str, float] = {
     "int4-g32": (4 + 32 / 32) / 8,  # gpt-fast int4: a bf16 scale and a bf16 zero per 32 weights
     "q4_0": 4.5 / 8,
     "q4_k": 4.5 / 8,
-    "q4_k_m": 4.85 / 8,
+    "q4_k_m": 4.8944 / 8,  # whole-file average of Llama-3.1-8B (llama.cpp tools/quantize/README.md@311c2c9)
     "q5_k": 5.5 / 8,
-    "q5_k_m": 5.7 / 8,
+    "q5_k_m": 5.7036 / 8,  # likewise
     "q6_k": 6.5625 / 8,
     "q8_0": 8.5 / 8,
+    "nf4": 4.5 / 8,  # bitsandbytes NF4: an fp32 absmax per 64 weights (QLoRA)
+    "mxfp8": 8.25 / 8,  # OCP MX FP8: an E8M0 scale per 32
 }
 
 # The compute width of each storage format: a module stored narrower than (or as narrow as) the compute
@@ -40,10 +42,11 @@ BYTES_PER_ELEMENT: dict[str, float] = {
 STORAGE_BITS: dict[str, int] = {
     "fp32": 32, "tf32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "fp6": 6, "int4": 4, "fp4": 4,
     "mxfp4": 4, "nvfp4": 4, "int4-g128": 4, "int4-g32": 4, "q4_0": 4, "q4_k": 4, "q4_k_m": 4, "q5_k": 5, "q5_k_m": 5,
-    "q6_k": 6, "q8_0": 8,
+    "q6_k": 6, "q8_0": 8, "nf4": 4, "mxfp8": 8,
 }
 
-ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "e4m3": "fp8",
+ALIASES = {"fp8-per-tensor": "fp8", "fp8-per-channel": "fp8", "fp8-block128": "fp8", "int8-per-channel": "int8",
+           "float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "e4m3": "fp8",
            "float8": "fp8", "fp8_e4m3": "fp8", "w8": "int8", "w4": "int4", "16": "bf16", "8": "fp8"}
 
 # Which peak a compute dtype uses, in order of preference.
@@ -58,9 +61,10 @@ _PEAK_KEYS = {
     "fp4": ("fp4",),
     "mxfp4": ("fp4",),
     "nvfp4": ("fp4",),
+    "mxfp8": ("fp8",),
     "int4": ("int4",),
 }
-_PEAK_KEYS.update({fmt: () for fmt in ("int4-g128", "int4-g32", "q4_0", "q4_k", "q4_k_m", "q5_k", "q5_k_m", "q6_k", "q8_0")})
+_PEAK_KEYS.update({fmt: () for fmt in ("int4-g128", "int4-g32", "nf4", "q4_0", "q4_k", "q4_k_m", "q5_k", "q5_k_m", "q6_k", "q8_0")})
 
 SIXTEEN_BIT = ("bf16", "fp16")
 
@@ -94,6 +98,8 @@ def module_compute(precision: Precision, module: str, acc: Accelerator) -> str:
     where the hardware has that math, else in 16-bit."""
     weights = precision.weights_for(module)
     compute = precision.compute
+    if module == "experts" and precision.expert_compute:
+        return precision.expert_compute
     if STORAGE_BITS.get(weights, 16) <= STORAGE_BITS.get(compute, 16) or weights == compute:
         return compute
     if weights in BYTES_PER_ELEMENT and _PEAK_KEYS.get(weights) and peak_flops(acc, weights):
@@ -112,6 +118,14 @@ def sixteen_bit_for(acc: Accelerator) -> str | None:
         if acc.flops_for(dtype):
             return dtype
     return None
+
+
+def _expert_compute(acc: Accelerator, dtype: str) -> str:
+    """A recipe's expert compute dtype where the GPU has the math; else the module follows the default rule."""
+    if not dtype:
+        return ""
+    dtype = normalize(dtype)
+    return dtype if peak_flops(acc, dtype) else ""
 
 
 def resolve_precision(acc: Accelerator, requested: Precision, compute_explicit: bool) -> tuple[Precision, tuple[str, ...]]:
@@ -150,6 +164,7 @@ def resolve_precision(acc: Accelerator, requested: Precision, compute_explicit: 
         attention_weights=normalize(requested.attention_weights) if requested.attention_weights else "",
         expert_weights=normalize(requested.expert_weights) if requested.expert_weights else "",
         head_weights=normalize(requested.head_weights) if requested.head_weights else "",
+        expert_compute=_expert_compute(acc, requested.expert_compute),
         recipe=requested.recipe,
     )
     return resolved, tuple(notes)

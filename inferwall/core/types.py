@@ -111,6 +111,7 @@ class Precision:
     attention_weights: str = ""  # attention projections (QKV, output)
     expert_weights: str = ""  # routed experts of MoE layers
     head_weights: str = ""  # embedding and LM head
+    expert_compute: str = ""  # routed experts' math where it differs (gpt-oss: MXFP4 weights x FP8 on Blackwell)
     recipe: str = ""  # the quantization recipe these came from (``--quant``), for the record
 
     def weights_for(self, module: str) -> str:
