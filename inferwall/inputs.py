@@ -63,6 +63,8 @@ class Options:
     num_requests: Any = None
     max_running_requests: Any = None
     token_budget: Any = None
+    chunked_prefill: Any = None
+    cuda_graph_max_batch: Any = None
     batch: Any = None
     input_tokens: Any = None
     output_tokens: Any = None
@@ -242,10 +244,11 @@ def _precision(o: Options, m: ModelArch, acc, catalog_recipe: dict | None) -> tu
     notes: list[str] = []
     sixteen = sixteen_bit_for(acc) or "bf16"
     module: dict[str, str] = {}
-    recipe_id = ""
+    recipe_id = expert_compute = ""
     if o.quant:
         recipe_id, recipe = _recipe(o.quant)
         weights, compute, kv, module = recipe["weights"], recipe["compute"], recipe["kv"], recipe["modules"]
+        expert_compute = recipe["expert_compute"]
         prov["precision"] = f"--quant {recipe_id}: {recipe['source']}"
         if o.precision:
             raise InputError("give --quant or --precision, not both (--weights/--kv/--compute refine either)")
@@ -268,10 +271,11 @@ def _precision(o: Options, m: ModelArch, acc, catalog_recipe: dict | None) -> tu
         if catalog_recipe is not None:
             recipe_id = catalog_recipe["id"]
             weights, compute, module = catalog_recipe["weights"], catalog_recipe["compute"], catalog_recipe["modules"]
+            expert_compute = catalog_recipe["expert_compute"]
             prov["precision"] = f"model native checkpoint ({recipe_id}: {catalog_recipe['source']})"
     if o.weights:
         weights = _dtype(o.weights, "--weights")
-        module = {}
+        module, expert_compute = {}, ""
         prov["weights_dtype"] = "flag --weights"
     if o.kv:
         kv = _dtype(o.kv, "--kv")
@@ -280,7 +284,8 @@ def _precision(o: Options, m: ModelArch, acc, catalog_recipe: dict | None) -> tu
         compute = _dtype(o.compute, "--compute")
         prov["compute_dtype"] = "flag --compute"
     prec = Precision(weights=weights, kv=kv, compute=compute, attention_weights=module.get("attention", ""),
-                     expert_weights=module.get("experts", ""), head_weights=module.get("head", ""), recipe=recipe_id)
+                     expert_weights=module.get("experts", ""), head_weights=module.get("head", ""), recipe=recipe_id,
+                     expert_compute=expert_compute)
     return prec, bool(o.compute), prov, notes
 
 
@@ -322,6 +327,15 @@ def _engine(o: Options, acc, prov: dict[str, str], notes: list[str]):
     if o.max_running_requests is not None:
         engine = replace(engine, max_running_requests=_int(o.max_running_requests, "--max-running-requests"))
         prov["max_running_requests"] = "flag --max-running-requests"
+    if o.cuda_graph_max_batch is not None:
+        engine = replace(engine, cuda_graph_max_batch=_int(o.cuda_graph_max_batch, "--cuda-graph-max-batch"))
+        prov["cuda_graph_max_batch"] = "flag --cuda-graph-max-batch"
+    if o.chunked_prefill is not None:
+        text = str(o.chunked_prefill).strip().lower()
+        if text not in ("on", "off", "true", "false", "yes", "no", "1", "0"):
+            raise InputError(f"--chunked-prefill: {o.chunked_prefill!r}; valid: on, off")
+        engine = replace(engine, chunked_prefill=text in ("on", "true", "yes", "1"))
+        prov["chunked_prefill"] = "flag --chunked-prefill"
     if o.token_budget is not None:
         budget = _int(o.token_budget, "--token-budget")
         engine = replace(engine, max_tokens_per_iteration=budget)

@@ -9,6 +9,7 @@ quantity's physical range (an efficiency in (0, 1], a time >= 0). A fact is ``{v
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ from inferwall.errors import InputError
 
 from .yamlio import load_builtin, load_document
 
-BUILTIN_ENGINES = ("vllm", "sglang", "trtllm", "llamacpp", "gptfast", "ideal")
+BUILTIN_ENGINES = ("vllm", "sglang", "trtllm", "trtllm-cpp", "llamacpp", "gptfast", "ideal")
 DEFAULT_ENGINE = "vllm"
 FRACTION_OF = ("total", "free", "total_static")
 BATCHING = ("static", "continuous")
@@ -30,9 +31,11 @@ SECONDS = (0.0, 1.0)
 PHYSICAL: dict[str, tuple[float, float]] = {
     "memory.fraction": FRACTION, "memory.reserve_bytes": (0.0, 2.0**40),
     "host.per_iteration_s": SECONDS, "host.per_request_s": SECONDS, "host.hidden_fraction": (0.0, 1.0),
+    "host.launch_s": SECONDS,
     "kernels_per_layer": (0.0, 1000.0),
 }
 KERNEL_PHYSICAL_SUFFIX: dict[str, tuple[float, float]] = {
+    "all_reduce_efficiency": (1e-6, 1.2),  # NVLink SHARP reduces in the switch: busbw can exceed the link
     "efficiency": FRACTION, "bandwidth_efficiency": FRACTION, "grouped_efficiency": FRACTION,
     "stream_efficiency": FRACTION, "weight_only_efficiency": FRACTION, "latency_s": SECONDS, "floor_s": SECONDS,
     "half_length": (0.0, 1e9), "tile_m": (1.0, 4096.0),
@@ -80,14 +83,28 @@ def _range_for(key: str, table: dict[str, tuple[float, float]], suffixes: dict[s
     return None
 
 
+def _number(value: Any, where: str, key: str) -> Any:
+    """Byte strings such as "2GiB" are numbers of bytes."""
+    if isinstance(value, str) and key.endswith("_bytes"):
+        from inferwall.units import UnitError, parse_quantity
+
+        try:
+            return 0.0 if value.strip() in ("0", "0B", "0GiB") else parse_quantity(value, "bytes", key)
+        except UnitError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    return value
+
+
 def _param(node: Any, where: str, key: str, physical: tuple[float, float] | None) -> Param:
     if not _is_param(node):
         raise InputError(f"{where}: {key}: expected {{value, box, source}}, got {node!r}")
-    value = node.get("value")
+    value = _number(node.get("value"), where, key)
     source = node.get("source")
     if not isinstance(source, str) or not source.strip():
         raise InputError(f"{where}: {key}.source: every value needs a source")
     box = node.get("box")
+    if isinstance(box, list):
+        box = [_number(b, where, key) for b in box]
     if box is not None:
         if (not isinstance(box, list) or len(box) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool)
                                                                    for b in box) or box[0] > box[1]):
@@ -141,6 +158,8 @@ def parse_kernels(data: Any, label: str) -> KernelTable:
         descriptions[arch] = str(node.get("description") or "")
         if node.get("inherits"):
             parents[arch] = str(node["inherits"])
+        elif arch != "generic":
+            parents[arch] = "generic"  # every chain ends at generic
     resolved: dict[str, dict[str, Param]] = {}
 
     def resolve(arch: str, seen: tuple[str, ...] = ()) -> dict[str, Param]:
@@ -160,7 +179,8 @@ def parse_kernels(data: Any, label: str) -> KernelTable:
     links: dict[str, dict[str, Param]] = {}
     for link, node in (data.get("links") or {}).items():
         params = {}
-        _flatten(node, f"{label}: links.{link}", "", {}, KERNEL_PHYSICAL_SUFFIX, params)
+        _flatten({k: v for k, v in node.items() if k != "description"}, f"{label}: links.{link}", "", {},
+                 KERNEL_PHYSICAL_SUFFIX, params)
         links[link] = params
     return KernelTable(source_file=label, architectures=resolved, links=links, descriptions=descriptions)
 
@@ -206,6 +226,8 @@ def parse_engine(data: Any, label: str) -> EngineProfile:
             raise InputError(f"{label}: {section}: expected a mapping")
         for key, value in node.items():
             name = f"{section}.{key}"
+            if key == "bench_rules":
+                continue  # the benchmark's own sizing, applied by the calibration to reproduce its runs
             if key.endswith("_rules"):
                 if not isinstance(value, list) or not all(isinstance(r, dict) and "value" in r for r in value):
                     raise InputError(f"{label}: {name}: expected a list of {{min_memory_gib, value, source}}")
@@ -226,6 +248,9 @@ def parse_engine(data: Any, label: str) -> EngineProfile:
     reservation = scheduler.get("kv_reservation", "current")
     if isinstance(reservation, dict):
         reservation = reservation.get("value", "current")
+    policy = (data.get("limits") or {}).get("scheduler_policy")
+    if isinstance(policy, dict) and "NO_EVICT" in str(policy.get("value", "")).upper():
+        reservation = "full"  # a guaranteed-no-evict scheduler reserves a request's final length on admission
     if reservation not in ("current", "full"):
         raise InputError(f"{label}: scheduler.kv_reservation: {reservation!r}; valid: current, full")
     kernels: dict[str, dict[str, Param]] = {}
@@ -255,6 +280,8 @@ _ENGINES: dict[str, EngineProfile] = {}
 def load_engine(name: str) -> EngineProfile:
     """A shipped profile by id (case-insensitive), or a one-line error with the valid names and a did-you-mean."""
     key = str(name).strip().lower()
+    if key in _ENGINES:
+        return _ENGINES[key]
     if key not in BUILTIN_ENGINES:
         import difflib
 
@@ -271,18 +298,98 @@ def load_engine_file(path: str) -> EngineProfile:
     return parse_engine(load_document(path), path)
 
 
+@contextmanager
+def using(kernels: KernelTable, engines: dict[str, EngineProfile]):
+    """Hand out these tables instead of the shipped ones while the block runs (the calibration fit)."""
+    global _KERNELS
+    saved_kernels, saved_engines = _KERNELS, dict(_ENGINES)
+    _KERNELS = kernels
+    _ENGINES.update({k.lower(): v for k, v in engines.items()})
+    try:
+        yield
+    finally:
+        _KERNELS = saved_kernels
+        _ENGINES.clear()
+        _ENGINES.update(saved_engines)
+
+
 # ----------------------------------------------------------------- resolution for one accelerator
 
 
-def _pick(profile: EngineProfile, key: str, acc: Accelerator) -> tuple[Any, str]:
-    """A profile value, or the last of its rules whose memory threshold the accelerator meets."""
+# The compute capability of each architecture, for rules that test it (vLLM, SGLang).
+COMPUTE_CAPABILITY = {"volta": "7.0", "turing": "7.5", "ampere": "8.0", "ada": "8.9", "hopper": "9.0",
+                      "blackwell": "10.0", "blackwell-geforce": "12.0"}
+RULE_TEXT = ("value", "source", "rule", "description", "note")
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What an engine's default rules look at."""
+
+    memory_gib: float
+    device: str  # id and name, lower case
+    capability: str  # e.g. "9.0"
+    tp: int = 1
+    pp: int = 1
+    usage_context: str = "openai_api_server"  # vLLM: `vllm serve`; llm_class for offline runs
+
+
+def _matches(rule: dict, ctx: RuleContext) -> bool:
+    """A rule matches when every condition it states holds; a condition inferwall does not model never does."""
+    for key, cond in rule.items():
+        if key in RULE_TEXT:
+            continue
+        if key == "min_memory_gib":
+            ok = ctx.memory_gib >= float(cond)
+        elif key == "max_memory_mib":
+            ok = cond is None or ctx.memory_gib * 1024 <= float(cond)
+        elif key == "exclude_device_name_contains":
+            ok = not any(str(x).lower() in ctx.device for x in cond)
+        elif key == "exclude_compute_capability":
+            ok = ctx.capability not in [str(x) for x in cond]
+        elif key == "compute_capability_family":
+            ok = ctx.capability.split(".")[0] == str(cond)
+        elif key == "usage_context":
+            ok = cond == ctx.usage_context
+        elif key == "tp_lt":
+            ok = ctx.tp < int(cond)
+        elif key == "tp_ge":
+            ok = ctx.tp >= int(cond)
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
+
+
+def _pick(profile: EngineProfile, key: str, ctx: RuleContext) -> tuple[Any, str]:
+    """A profile value, or the value of its first rule that matches (rules without a value only describe)."""
     param = profile.params[key]
-    value, source = param.value, param.source
-    gib = acc.memory_bytes / 2**30
     for rule in profile.rules.get(key, ()):
-        if gib >= float(rule.get("min_memory_gib", 0)):
-            value, source = rule["value"], str(rule.get("source") or source)
-    return value, source
+        if rule.get("value") is not None and _matches(rule, ctx):
+            return rule["value"], str(rule.get("source") or param.source)
+    return param.value, param.source
+
+
+def rule_context(acc: Accelerator, tp: int = 1, pp: int = 1, offline: bool = False) -> RuleContext:
+    return RuleContext(memory_gib=acc.memory_bytes / 2**30, device=f"{acc.id} {acc.name}".lower(),
+                       capability=COMPUTE_CAPABILITY.get(acc.architecture, ""), tp=tp, pp=pp,
+                       usage_context="llm_class" if offline else "openai_api_server")
+
+
+def _static_fraction(profile: EngineProfile, ctx: RuleContext, budget: int | None) -> tuple[float, str] | None:
+    """SGLang's mem_fraction_static: (memory - reserved) / memory, with the reserve its heuristic sizes from the
+    chunk size, the GPUs and the CUDA-graph batch (``memory.fraction_from_reserved`` in the profile)."""
+    node = (profile.raw.get("memory") or {}).get("fraction_from_reserved")
+    if not isinstance(node, dict):
+        return None
+    mem_mib = ctx.memory_gib * 1024
+    graph = _pick(profile, "limits.cuda_graph_max_batch", ctx)[0] if "limits.cuda_graph_max_batch" in profile.params else 0
+    reserved = (float(node["base_mib"]) + float(node["per_chunk_token_mib"]) * max(budget or 0, int(node["min_chunk_tokens"]))
+                + float(node["per_gpu_mib"]) * ctx.tp * ctx.pp + float(node["per_graph_batch_mib"]) * float(graph or 0))
+    if mem_mib > float(node["floor_above_memory_mib"]):
+        reserved = max(reserved, float(node["floor_mib"]))
+    return round((mem_mib - reserved) / mem_mib, 3), str(node["source"])
 
 
 def _scale_up_kind(acc: Accelerator) -> str:
@@ -301,21 +408,30 @@ def kernel_params(acc: Accelerator, profile: EngineProfile, table: KernelTable) 
     return params, arch
 
 
-def resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None = None
-            ) -> tuple[Efficiency, Engine, MemoryPolicy, dict[str, str]]:
+def resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None = None,
+            ctx: RuleContext | None = None) -> tuple[Efficiency, Engine, MemoryPolicy, dict[str, str]]:
     """The core inputs an engine profile gives this accelerator, and where each value came from."""
     prov: dict[str, str] = {}
     p = profile.params
-    max_running, src_running = _pick(profile, "limits.max_running_requests", acc)
-    budget, src_budget = _pick(profile, "limits.max_tokens_per_iteration", acc)
+    ctx = ctx or rule_context(acc)
+    max_running, src_running = _pick(profile, "limits.max_running_requests", ctx)
+    budget, src_budget = _pick(profile, "limits.max_tokens_per_iteration", ctx)
     prov["max_running_requests"] = f"engine {profile.id}: {src_running}"
     prov["max_tokens_per_iteration"] = f"engine {profile.id}: {src_budget}"
+    graphs = p["limits.cuda_graphs"].value if "limits.cuda_graphs" in p else "all"
+    graph_max = _pick(profile, "limits.cuda_graph_max_batch", ctx)[0] if "limits.cuda_graph_max_batch" in p else None
+    if graphs not in ("all", "decode", "none"):
+        raise InputError(f"{profile.source_file}: limits.cuda_graphs: {graphs!r}; valid: all, decode, none")
     engine = Engine(id=profile.id, name=profile.name, version=profile.version, batching=profile.batching,
                     max_running_requests=max_running, max_tokens_per_iteration=budget,
                     chunked_prefill=bool(p["limits.chunked_prefill"].value), kv_reservation=profile.kv_reservation,
+                    cuda_graphs=graphs, cuda_graph_max_batch=graph_max if isinstance(graph_max, int) else None,
                     error_bands=profile.error_bands)
-    fraction, src_fraction = _pick(profile, "memory.fraction", acc)
-    reserve, src_reserve = _pick(profile, "memory.reserve_bytes", acc)
+    fraction, src_fraction = _pick(profile, "memory.fraction", ctx)
+    static = _static_fraction(profile, ctx, budget) if profile.fraction_of == "total_static" else None
+    if static is not None:
+        fraction, src_fraction = static
+    reserve, src_reserve = _pick(profile, "memory.reserve_bytes", ctx)
     policy = MemoryPolicy(memory_fraction=float(fraction), reserve_bytes=float(reserve),
                           prefill_chunk_tokens=int(budget or MemoryPolicy().prefill_chunk_tokens),
                           fraction_of=profile.fraction_of)
@@ -350,6 +466,7 @@ def resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None 
     eff = Efficiency(
         mfu=mfu, mbu=val("memory.stream_efficiency", 0.8), gemm=gemm, gemm_tile_m=int(val("gemm.tile_m", 1)),
         weight_only=val("gemm.weight_only_efficiency", 0.0), attention=attention,
+        weight_only_stream=val("memory.weight_only_stream_efficiency", 0.0),
         attention_half_length=val("attention.prefill.half_length", 0.0),
         decode_attention=val("attention.decode.bandwidth_efficiency", 0.8),
         moe_grouped=val("moe.grouped_efficiency", 1.0), moe_tile_m=int(val("moe.tile_m", 1)),
@@ -364,8 +481,12 @@ def resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None 
         host_per_iteration_s=float(p["host.per_iteration_s"].value),
         host_per_request_s=float(p["host.per_request_s"].value),
         host_hidden_fraction=float(p["host.hidden_fraction"].value),
+        launch_s=float(p["host.launch_s"].value) if "host.launch_s" in p else 0.0,
     )
-    for key in ("kernels_per_layer", "host.per_iteration_s", "host.per_request_s", "host.hidden_fraction"):
+    for key in ("kernels_per_layer", "host.per_iteration_s", "host.per_request_s", "host.hidden_fraction",
+                "host.launch_s"):
+        if key not in p:
+            continue
         prov[key] = f"engine {profile.id}: {p[key].source}"
     prov["efficiency"] = (f"kernel physics for {arch} ({table.source_file}) with engine {profile.id} "
                           f"({profile.source_file})")

@@ -30,6 +30,17 @@ def _dtype(value: Any, where: str) -> str:
                          f"{', '.join(BYTES_PER_ELEMENT)}") from None
 
 
+# GGUF mixtures give a measured whole-file bits per weight: the core's averaged formats carry it.
+_AVERAGED = {"gguf-q4_k_m": "q4_k_m", "gguf-q5_k_m": "q5_k_m", "gguf-q6_k": "q6_k", "gguf-q8_0": "q8_0"}
+
+
+def _compute(value: Any, where: str) -> str:
+    """A recipe's compute class: a dtype, or ``weight_only`` (a dequantizing kernel on 16-bit tensor cores)."""
+    if value in ("weight_only", "gather"):
+        return "bf16"
+    return _dtype(value, where)
+
+
 def _parse(data: Any) -> dict[str, dict[str, Any]]:
     from .profiles import specs_path  # noqa: F401 - same specs folder
 
@@ -50,9 +61,14 @@ def _parse(data: Any) -> dict[str, dict[str, Any]]:
         kv = node.get("kv") or "bf16"
         if isinstance(kv, dict):
             kv = kv.get("default", "bf16")
+        averaged = _AVERAGED.get(str(rid))
+        if averaged and node.get("bits_per_weight"):
+            default, modules = averaged, {}  # a mixture: its measured whole-file average, every module alike
+        expert = compute.get("experts")
         out[str(rid)] = {
             "weights": default,
-            "compute": _dtype(compute.get("default", default), f"{rid}.compute.default"),
+            "compute": _compute(compute.get("default", default), f"{rid}.compute.default"),
+            "expert_compute": _compute(expert, f"{rid}.compute.experts") if expert not in (None, "weight_only") else "",
             "kv": _dtype(kv, f"{rid}.kv"),
             "modules": modules,
             "source": str(node.get("source") or ""),

@@ -90,6 +90,11 @@ def kernel_floor(eff: Efficiency, layers: int) -> float:
     return eff.layer_overhead_s * layers
 
 
+def launches(eff: Efficiency, layers: int) -> float:
+    """Host time launching a pass's kernels one by one (outside a CUDA graph): the GPU waits for each launch."""
+    return eff.launch_s * eff.kernels_per_layer * layers
+
+
 def host(eff: Efficiency, requests: float) -> float:
     """Host work per iteration (scheduling, sampling, detokenization) the GPU waits for: a fixed part plus a part
     per running request, less the share hidden behind GPU work."""

@@ -151,6 +151,19 @@ def _link(s: Scenario, group: int) -> tuple[float, float, float, bool]:
     return acc.scale_out_bytes_per_s, eff.scale_out_efficiency, eff.scale_out_latency_s, False
 
 
+def graphed(s: Scenario, w: PassWork) -> bool:
+    """Whether the pass replays a CUDA graph (no per-kernel launch cost): engines capture decode-only batches up to
+    a size, some also mixed ones."""
+    eng = s.engine
+    if eng.cuda_graphs == "none":
+        return False
+    if eng.cuda_graphs == "decode" and w.prefill_tokens > 0:
+        return False
+    limit = eng.cuda_graph_max_batch
+    size = w.tokens * s.parallelism.pp  # the iteration's batch (tokens), all micro-batches
+    return limit is None or size <= limit
+
+
 def pass_cost(s: Scenario, w: PassWork) -> PassCost:
     m, par, prec, acc, eff = s.model, s.parallelism, s.precision, s.accelerator, s.efficiency
     shp = rank_shape(m, par)
@@ -170,14 +183,16 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
             continue
         cd = module_compute(prec, module, acc)
         peak = peak_flops(acc, cd) or peak_flops(acc, prec.compute) or 1.0
-        e = (eff.weight_only or eff.mfu) if is_weight_only(prec, module, cd) else eff.gemm_for(cd)
+        wo = is_weight_only(prec, module, cd)
+        e = (eff.weight_only or eff.mfu) if wo else eff.gemm_for(cd)
         flops = 2 * rows_m * params
         wbytes = read * nbytes(prec.weights_for(module))
         abytes = w.tokens * act * ab if module != "head" else w.logit_rows * m.vocab_size / par.tp * 4
         a.flops += 2 * (w.tokens if module != "head" else w.logit_rows) * params
         a.weight += wbytes
         a.act += abytes
-        gemm_s += a.kernel(*kernels.gemm(flops, wbytes + abytes, peak, e, bw, eff.mbu))
+        mbu = (eff.weight_only_stream or eff.mbu) if wo else eff.mbu
+        gemm_s += a.kernel(*kernels.gemm(flops, wbytes + abytes, peak, e, bw, mbu))
 
     # --- attention class: fused prefill attention and decode KV streaming
     attn_dtype = prec.kv if prec.kv in ("fp8",) and peak_flops(acc, "fp8") and dict(eff.attention).get("fp8") else (
@@ -211,14 +226,16 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
         touched = kernels.experts_touched(m.moe.num_experts, k, group_tokens) / par.ep
         cd = module_compute(prec, "experts", acc)
         peak = peak_flops(acc, cd) or 1.0
-        e = (eff.weight_only or eff.mfu) if is_weight_only(prec, "experts", cd) else eff.gemm_for(cd)
+        wo = is_weight_only(prec, "experts", cd)
+        e = (eff.weight_only or eff.mfu) if wo else eff.gemm_for(cd)
         flops = 2 * kernels.grouped_gemm_rows(pairs, touched, eff.moe_tile_m) * shp.expert_params
         wbytes = touched * shp.expert_params * nbytes(prec.weights_for("experts"))
         abytes = pairs * shp.act_expert_pair * ab
         a.flops += shp.moe_layers * 2 * pairs * shp.expert_params
         a.weight += shp.moe_layers * wbytes
         a.act += shp.moe_layers * abytes
-        c, mem = kernels.gemm(flops, wbytes + abytes, peak, e * eff.moe_grouped, bw, eff.mbu)
+        c, mem = kernels.gemm(flops, wbytes + abytes, peak, e * eff.moe_grouped, bw,
+                              (eff.weight_only_stream or eff.mbu) if wo else eff.mbu)
         moe_s = a.kernel(shp.moe_layers * c, shp.moe_layers * mem)
 
     # --- collectives: tensor-parallel all-reduces, expert all-to-alls, pipeline sends
@@ -253,6 +270,8 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
 
     floor = kernels.kernel_floor(eff, m.num_layers)
     host = kernels.host(eff, w.requests)
+    if not graphed(s, w):
+        host += kernels.launches(eff, m.num_layers)
     fixed = FixedCosts(host_s=host, kernel_floor_s=floor, collective_latency_s=comm_lat)
     times = KernelTimes(gemm_s=gemm_s, attention_s=attention_s, moe_s=moe_s, collectives_s=comm_bw,
                         fixed_s=fixed.total_s)

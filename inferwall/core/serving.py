@@ -166,7 +166,7 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     prefill_busy = I_mix * (tau_mix - tau_dec) if decodes else cycle
     total_time = None
     if w.num_requests is not None:
-        total_time = _finite_run(s, w.num_requests, N, cycle, k_own * tau_mix, decodes, attended, iteration)
+        total_time = _finite_run(w.num_requests, N, cycle, I_dec * tau_dec, decodes, iteration)
     serving = Serving(batching="continuous", engine=eng.id, concurrency=B, running=N, waiting=max(B - N, 0),
                       limited_by=limited_by, token_budget=budget, iterations_per_request=I_req,
                       prefill_iterations=k_own, mixed_iteration_share=I_mix / I_req, prefill_tokens_per_iteration=n_p,
@@ -177,11 +177,14 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     return Schedule(prefill=prefill, decode=decode, ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, serving=serving)
 
 
-def _finite_run(s: Scenario, num: int, running: int, cycle: float, prefill_s: float, decodes: int, attended: float,
-                iteration) -> float:
-    """Wall time of an offline run of ``num`` requests at an infinite rate: the steady state while requests wait,
-    then the last requests drain with ever fewer in flight (their decode steps at half the running load)."""
+def _finite_run(num: int, running: int, cycle: float, pure_decode_s: float, decodes: int, iteration) -> float:
+    """Wall time of an offline run of ``num`` requests at an infinite rate. While requests wait, the engine runs in
+    its steady state (a cycle per ``running`` requests); over the last cycle the running requests drain, so its
+    decode-only iterations (``pure_decode_s`` of the cycle) carry half the load on average."""
     if num <= running:
         return cycle
-    drain = prefill_s + (decodes * iteration(running / 2, 0.0, 0.0).time_s if decodes else 0.0)
-    return (num - running) / running * cycle + drain
+    last = cycle
+    if decodes and pure_decode_s > 0:
+        full, half = iteration(running, 0.0, 0.0).time_s, iteration(running / 2, 0.0, 0.0).time_s
+        last = cycle - pure_decode_s * (1 - half / full)
+    return (num - running) / running * cycle + last

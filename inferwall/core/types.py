@@ -177,6 +177,7 @@ class Efficiency:
     gemm: tuple[tuple[str, float], ...] = ()  # (compute dtype, large-shape GEMM efficiency)
     gemm_tile_m: int = 1  # a GEMM's token count is padded up to a multiple of the tensor-core tile
     weight_only: float = 0.0  # weight-only quantized GEMMs (dequantize in the kernel), of the 16-bit peak; 0: mfu
+    weight_only_stream: float = 0.0  # their weight stream, of datasheet bandwidth; 0: mbu
     attention: tuple[tuple[str, float], ...] = ()  # (dtype, fused-attention efficiency at long sequences)
     attention_half_length: float = 0.0  # tokens at which attention reaches half its long-sequence efficiency
     decode_attention: float = 0.85  # KV-cache streaming in decode attention, of datasheet bandwidth
@@ -193,6 +194,7 @@ class Efficiency:
     host_per_iteration_s: float = 0.0  # host work per iteration (scheduling, launch)
     host_per_request_s: float = 0.0  # host work per running request per iteration (sampling, detokenizing)
     host_hidden_fraction: float = 0.0  # share of host work overlapped with GPU work
+    launch_s: float = 0.0  # host time to launch one kernel outside a CUDA graph (exposed: the GPU waits for it)
 
     @staticmethod
     def ideal() -> "Efficiency":
@@ -232,6 +234,8 @@ class Engine:
     max_tokens_per_iteration: int | None = None  # token budget per iteration (None: no budget)
     chunked_prefill: bool = True  # a long prompt is split across iterations
     kv_reservation: str = "current"  # current: a request holds its current context; full: S+T reserved on admission
+    cuda_graphs: str = "all"  # which passes replay a CUDA graph: all, decode (decode-only iterations), none
+    cuda_graph_max_batch: int | None = None  # the largest captured batch (None: any)
     error_bands: tuple = ()  # ErrorBand per calibration regime, from the profile's calibration residuals
 
 
