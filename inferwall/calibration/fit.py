@@ -24,14 +24,15 @@ from .rows import BATCH_GIVEN, KERNEL_GROUPS, NCCL_MESSAGE_BYTES, Case
 
 @dataclass(frozen=True)
 class Knob:
-    """One fitted parameter: a key of an architecture in specs/kernels.yaml, or of an engine profile."""
+    """One fitted parameter: a key of an architecture in specs/kernels.yaml, of an engine profile, or of an engine's
+    kernel overrides."""
 
-    where: str  # "kernels:<architecture>" or "engine:<id>"
+    where: str  # "kernels:<architecture>", "engine:<id>" or "engine_kernels:<id>:<architecture>"
     key: str  # e.g. "gemm.efficiency.fp8", "host.per_request_s"
 
     @property
     def label(self) -> str:
-        return f"{self.where.split(':', 1)[1]} {self.key}"
+        return f"{self.where.split(':', 1)[1].replace(':', ' ')} {self.key}"
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,20 @@ class State:
         kind, name = knob.where.split(":", 1)
         if kind == "kernels":
             return self.kernels.architectures[name][knob.key]
+        if kind == "engine_kernels":
+            engine, arch = name.split(":", 1)
+            return self.engines[engine].kernels[arch][knob.key]
         return self.engines[name].params[knob.key]
 
     def with_value(self, knob: Knob, value: float, fitted: str = "") -> "State":
         kind, name = knob.where.split(":", 1)
         old = self.param(knob)
         new = replace(old, value=value, fitted=fitted)
+        if kind == "engine_kernels":
+            engine, arch = name.split(":", 1)
+            profile = self.engines[engine]
+            kernels = {**profile.kernels, arch: {**profile.kernels[arch], knob.key: new}}
+            return replace(self, engines={**self.engines, engine: replace(profile, kernels=kernels)})
         if kind == "kernels":
             archs = dict(self.kernels.architectures)
             # The value moves for the architecture and for every one that inherits it unchanged.
@@ -67,7 +76,14 @@ class State:
 
 
 def shipped_state(engine_ids: Iterable[str]) -> State:
+    """The shipped tables: kernels.yaml and the profiles with the shipped calibration applied."""
     return State(kernels=profiles.load_kernels(), engines={e: profiles.load_engine(e) for e in engine_ids})
+
+
+def prior_state(engine_ids: Iterable[str]) -> State:
+    """The priors: kernels.yaml and the profiles as written, before any calibration."""
+    return State(kernels=profiles.load_kernels(calibrated=False),
+                 engines={e: profiles.load_engine_prior(e) for e in engine_ids})
 
 
 @dataclass

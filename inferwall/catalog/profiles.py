@@ -186,6 +186,7 @@ def parse_kernels(data: Any, label: str) -> KernelTable:
 
 
 _KERNELS: KernelTable | None = None
+CALIBRATED = "calibrated.yaml"  # the shipped fit: values over the priors of kernels.yaml and the profiles
 
 
 def specs_path(*parts: str) -> str:
@@ -194,10 +195,39 @@ def specs_path(*parts: str) -> str:
     return os.path.join(specs_dir(), *parts)
 
 
-def load_kernels() -> KernelTable:
+def _calibrated() -> dict:
+    path = specs_path(CALIBRATED)
+    if not os.path.isfile(path):
+        return {}
+    data = load_builtin(path)
+    return data if isinstance(data, dict) else {}
+
+
+def _fitted(old: Param, node: Any, where: str, key: str) -> Param:
+    """A prior moved by the calibration: the value changes, the box and the prior's source stay."""
+    value = node.get("value") if isinstance(node, dict) else None
+    if not isinstance(value, (int, float)) or (old.box and not old.box[0] <= value <= old.box[1]):
+        raise InputError(f"specs/{CALIBRATED}: {where}.{key}: {value!r} is not inside the prior's box {old.box}")
+    return replace(old, value=value, fitted=str(node.get("fitted") or "fitted by the shipped calibration"))
+
+
+def with_calibration(table: KernelTable, data: dict) -> KernelTable:
+    moved = data.get("kernels") or {}
+    archs = {}
+    for arch, params in table.architectures.items():
+        own = moved.get(arch) or {}
+        archs[arch] = {k: (_fitted(v, own[k], arch, k) if k in own else v) for k, v in params.items()}
+    # an architecture that inherits a fitted value without overriding it inherits the fitted value too
+    return replace(table, architectures=archs)
+
+
+def load_kernels(calibrated: bool = True) -> KernelTable:
+    """specs/kernels.yaml, with the shipped calibration's values unless ``calibrated`` is False (the priors)."""
     global _KERNELS
+    if not calibrated:
+        return parse_kernels(load_builtin(specs_path("kernels.yaml")), "specs/kernels.yaml")
     if _KERNELS is None:
-        _KERNELS = parse_kernels(load_builtin(specs_path("kernels.yaml")), "specs/kernels.yaml")
+        _KERNELS = with_calibration(load_kernels(False), _calibrated())
     return _KERNELS
 
 
@@ -290,12 +320,42 @@ def load_engine(name: str) -> EngineProfile:
         raise InputError(f"unknown engine {name!r}{hint} (valid: {', '.join(BUILTIN_ENGINES)}; "
                          "or --engine-file PROFILE.yaml)")
     if key not in _ENGINES:
-        _ENGINES[key] = parse_engine(load_builtin(specs_path("engines", f"{key}.yaml")), f"specs/engines/{key}.yaml")
+        _ENGINES[key] = engine_with_calibration(load_engine_prior(key), _calibrated())
     return _ENGINES[key]
+
+
+def load_engine_prior(key: str) -> EngineProfile:
+    """A shipped profile as written, before the shipped calibration."""
+    return parse_engine(load_builtin(specs_path("engines", f"{key}.yaml")), f"specs/engines/{key}.yaml")
+
+
+def engine_with_calibration(profile: EngineProfile, data: dict) -> EngineProfile:
+    moved = (data.get("engines") or {}).get(profile.id) or {}
+    params = {k: (_fitted(v, moved[k], profile.id, k) if k in moved else v) for k, v in profile.params.items()}
+    bands = (data.get("error_bands") or {}).get(profile.id)
+    kernels = dict(profile.kernels)
+    for arch, keys in ((data.get("engine_kernels") or {}).get(profile.id) or {}).items():
+        base = dict(kernels.get(arch, {}))
+        for k, node in keys.items():
+            if k in base:
+                base[k] = _fitted(base[k], node, f"{profile.id}.kernels.{arch}", k)
+        kernels[arch] = base
+    out = replace(profile, params=params, kernels=kernels)
+    if bands:
+        out = replace(out, error_bands=tuple(ErrorBand(regime=str(b["regime"]), p80=float(b["p80"]), n=int(b["n"]))
+                                             for b in bands))
+    return out
 
 
 def load_engine_file(path: str) -> EngineProfile:
     return parse_engine(load_document(path), path)
+
+
+def reset() -> None:
+    """Forget the loaded tables (after the shipped calibration is rewritten)."""
+    global _KERNELS
+    _KERNELS = None
+    _ENGINES.clear()
 
 
 @contextmanager
