@@ -121,5 +121,7 @@ def unverified_ranks_note(rows: list[dict[str, Any]], column: str) -> str:
         return ""
     ranks = ", ".join(str(i) for i, _ in marked[:10]) + (f" and {len(marked) - 10} more" if len(marked) > 10 else "")
     gpus = ", ".join(dict.fromkeys(str(g) for _, g in marked))
-    return (f"note: sorted by {column}: rows {ranks} ({gpus}) rank on an {UNVERIFIED}; their place is "
+    which, verb, their = ((f"rows {ranks}", "rank", "their places are") if len(marked) > 1
+                          else (f"row {ranks}", "ranks", "its place is"))
+    return (f"note: sorted by {column}: {which} ({gpus}) {verb} on an {UNVERIFIED}; {their} "
             "provisional (--price sets your own)")

@@ -87,6 +87,7 @@ class ModelEntry:
     sources: tuple[str, ...]
     notes: str = ""
     mtp_layers: int = 0  # multi-token-prediction (draft) layers shipped in the checkpoint, not in num_layers
+    params_published_total: float | None = None  # the source's precise count of the weights the core counts
 
 
 # ----------------------------------------------------------------- parsing entries
@@ -199,7 +200,8 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
                   params_derived_total=f.number("params_derived_total", None),
                   params_derived_active=f.number("params_derived_active", None),
                   max_context=f.int("max_context", None, minimum=1), sources=tuple(f.list_of_str("sources")),
-                  notes=str(f.data.get("notes") or ""), mtp_layers=f.int("mtp_layers", 0, minimum=0) or 0)
+                  notes=str(f.data.get("notes") or ""), mtp_layers=f.int("mtp_layers", 0, minimum=0) or 0,
+                  params_published_total=f.number("params_published_total", None, minimum=1))
     if hidden is None:
         # Known only by its parameter counts (e.g. the rumored GPT-4): a bare model.
         if total is None:

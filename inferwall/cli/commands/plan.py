@@ -175,8 +175,11 @@ def plan(
              f"(${first.accelerator.price_usd_per_hour:g}/GPU-hour, {first.price_label(status=False)}); the ranking is "
              f"provisional until you give your price: --price {first.aliases[0] if first.aliases else ranked[0]}=PRICE")
     elif any(g in unverified for g in ranked):
-        note("note: rows marked (unverified) are priced with an unverified catalog placeholder; "
-             "--price GPU=PRICE sets your own")
+        marked = [str(i) for i, g in enumerate(ranked, 1) if g in unverified]
+        which = f"rows {', '.join(marked)}" if len(marked) > 1 else f"row {marked[0]}"
+        note(f"note: {which} ({', '.join(dict.fromkeys(g for g in ranked if g in unverified))}) "
+             f"{'are' if len(marked) > 1 else 'is'} priced with an unverified catalog placeholder (marked (unverified) in the table, price_verified false "
+             "in data formats); --price GPU=PRICE sets your own")
     others = {g: why for g, why in skipped.items() if why != "no price"}
     for g, why in others.items():
         note(f"note: skipped {g}: {why}")
