@@ -58,7 +58,7 @@ FIELDS: tuple[Field, ...] = (
     Field("flops", "--flops", "quantity", "Peak FLOP/s per GPU, any dtype: 989TFLOPS, 3e15.", HARDWARE, example="989TFLOPS"),
     Field("bandwidth", "--bandwidth", "quantity", "Memory bandwidth per GPU: 3.35TB/s.", HARDWARE, example="3.35TB/s"),
     Field("memory", "--memory", "quantity", "Memory per GPU: 80GB, 80GiB.", HARDWARE, example="80GiB"),
-    Field("price", "--price", "price", "$ per GPU-hour: 2.5, $2.5/h.", HARDWARE, envvar="INFERWALL_PRICE", example=2.5),
+    Field("price", "--price", "price", "$ per GPU-hour for every GPU (2.5, $2.5/h), or per accelerator: h100=2.1,mi300x=2.5 (one value, also in compare/sweep; a GPU it does not name keeps its catalog price, with a note) [default: the catalog price].", HARDWARE, envvar="INFERWALL_PRICE", example=2.5),
     Field("link_bandwidth", "--link-bandwidth", "quantity", "Scale-up link bandwidth per GPU, one direction: 450GB/s.", HARDWARE, example="450GB/s"),
     Field("gpus", "--gpus", "int", "Total GPUs [default: tp x pp x dp]. Without --tp one replica spans them all.", LAYOUT, "-n", example=8),
     Field("tp", "--tp", "int", "Tensor-parallel degree.", LAYOUT),

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator
 
 from inferwall.errors import InputError
 from inferwall.fields import BY_NAME, FIELDS
+from inferwall.prices import is_price_map
 
 MAX_CONFIGURATIONS = 1_000_000
 MAX_AXIS_VALUES = 100_000
@@ -124,6 +125,11 @@ class Grid:
             values.update(zip(names, combo))
             yield values
 
+    @property
+    def per_gpu_price(self) -> bool:
+        """Whether --price is a GPU=PRICE map: the price then differs by accelerator without being a list."""
+        return any(is_price_map(v) for v in self.axes.get("price", ()))
+
     def label(self, config: dict[str, Any]) -> str:
         """A short name for a configuration: the values of the varying fields."""
         varying = self.varying
@@ -148,7 +154,8 @@ def make_grid(values: dict[str, Any], limit: int = MAX_CONFIGURATIONS) -> Grid:
             if value is not None:
                 fixed[f.name] = value
             continue
-        items = expand(str(value), f.flag)
+        # A GPU=PRICE map is one value (a price per accelerator), not a list of prices to vary.
+        items = [str(value)] if f.name == "price" and is_price_map(value) else expand(str(value), f.flag)
         axes[f.name] = items
     grid = Grid(axes=axes, fixed=fixed)
     if grid.size > limit:
@@ -272,6 +279,8 @@ def pick_columns(text: str | None, grid: Grid | None = None) -> list[str]:
             if grid is not None:
                 for name in grid.varying:
                     out.extend(FIELD_COLUMNS.get(name, ()))
+                if grid.per_gpu_price:
+                    out.extend(FIELD_COLUMNS["price"])
         else:
             out.append(resolve_column(item))
     return list(dict.fromkeys(out))

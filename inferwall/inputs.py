@@ -26,7 +26,8 @@ from inferwall.core import (
 )
 from inferwall.core.dtypes import BYTES_PER_ELEMENT, STORAGE_BITS, normalize, sixteen_bit_for
 from inferwall.errors import InputError
-from inferwall.units import UnitError, count, parse_fraction, parse_int, parse_price, parse_quantity, parse_seconds
+from inferwall.prices import missing_note, parse_price_spec, unverified_note
+from inferwall.units import UnitError, count, parse_fraction, parse_int, parse_quantity, parse_seconds
 
 DEFAULT_GPU = "h100"
 DEFAULT_INPUT_TOKENS = 1024
@@ -171,6 +172,8 @@ def _gpu(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]):
         value = _wrap(parse_quantity, o.flops, "flops", "--flops")
         changes["peak_flops"] = {k: value for k in ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")}
         prov["peak_flops"] = "flag --flops (every dtype)"
+    elif entry.compute_estimated:
+        notes.append(entry.estimate_note())
     if o.bandwidth is not None:
         changes["bandwidth_bytes_per_s"] = _wrap(parse_quantity, o.bandwidth, "bandwidth", "--bandwidth")
         prov["bandwidth"] = "flag --bandwidth"
@@ -180,17 +183,48 @@ def _gpu(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]):
     if o.link_bandwidth is not None:
         changes["scale_up_bytes_per_s"] = _wrap(parse_quantity, o.link_bandwidth, "bandwidth", "--link-bandwidth")
         prov["link_bandwidth"] = "flag --link-bandwidth"
-    if o.price is not None:
-        changes["price_usd_per_hour"] = _wrap(parse_price, o.price)
-        prov["price"] = "flag --price"
-    elif acc.price_usd_per_hour is not None:
-        verified = "" if entry.price_verified else ", unverified"
-        prov["price"] = f"catalog {acc.id}: {entry.price_source}{verified}"
+    spec = parse_price_spec(o.price, catalog) if o.price is not None else None
+    price = spec.price_for(acc.id) if spec else None
+    if price is not None:
+        changes["price_usd_per_hour"] = price
+        prov["price"] = "flag --price" + (f" ({acc.id} in {spec.text})" if spec.per_gpu else "")
+    else:
+        if spec is not None:
+            notes.append(missing_note(entry, spec))
+        if acc.price_usd_per_hour is not None:
+            prov["price"] = f"catalog {acc.id}: {entry.price_label()}" + (f"; {entry.price_url}" if entry.price_url else "")
+            if not entry.price_verified and spec is None:
+                notes.append(unverified_note(entry))
+    if o.flops is not None or o.bandwidth is not None:
+        notes.append(_borrowed(o, entry, price is not None))
     if changes:
         acc = replace(acc, **changes)
         if any(k in changes for k in ("peak_flops", "bandwidth_bytes_per_s", "memory_bytes")):
             acc = replace(acc, id=f"{acc.id}*")  # mark the accelerator as modified
     return acc, entry
+
+
+def _borrowed(o: Options, entry: GpuEntry, price_given: bool) -> str:
+    """The note of a hypothetical chip (--flops/--bandwidth): which properties it takes from the catalog GPU."""
+    acc = entry.accelerator
+    kept = []
+    if o.flops is None:
+        kept.append("peak FLOP/s")
+    if o.bandwidth is None:
+        kept.append(f"bandwidth {acc.bandwidth_bytes_per_s / 1e12:g} TB/s")
+    if o.memory is None:
+        kept.append(f"memory {acc.memory_bytes / 2**30:g} GiB")
+    if o.link_bandwidth is None and acc.scale_up_bytes_per_s:
+        kept.append(f"scale-up link {acc.scale_up_bytes_per_s / 1e9:g} GB/s")
+    if acc.tdp_w:
+        kept.append(f"TDP {acc.tdp_w:g} W (for energy)")
+    if not price_given and acc.price_usd_per_hour is not None:
+        kept.append(f"price ${acc.price_usd_per_hour:g}/GPU-hour")
+    base = f"{acc.id}" + ("" if o.gpu else " (the default --gpu)")
+    flags = ", ".join(f for f, v in (("--memory", o.memory), ("--link-bandwidth", o.link_bandwidth),
+                                     ("--price", None if not price_given else 1)) if v is None)
+    return (f"hypothetical chip: --flops/--bandwidth change {base}; it keeps that GPU's "
+            f"{', '.join(kept)}" + (f" (set them with {flags})" if flags else ""))
 
 
 @dataclass(frozen=True)

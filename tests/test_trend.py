@@ -77,7 +77,8 @@ def test_from_catalog_lists_real_ops_per_byte(capsys):
     assert real["nvidia-h100-sxm-80gb"]["year"] == 2022
     assert real["nvidia-a100-80gb-sxm"]["ridge_flops_per_byte"] == pytest.approx(312e12 / 2.039e12)
     assert real["nvidia-v100-sxm2-32gb"]["ridge_flops_per_byte"] == pytest.approx(125e12 / 0.9e12)  # fp16 only
-    assert "apple-m2-ultra" not in real  # no FLOP/s listed
+    assert real["apple-m2-ultra"]["ridge_flops_per_byte"] == pytest.approx(27.2e12 / 0.8e12)  # Apple's GPU FLOP/s
+    assert "intel-xeon-gold-6242" not in real  # no 16-bit FLOP/s listed
     years = [r["year"] for r in rows]
     assert years == sorted(years)
     assert sum(r["source"] == "projection" for r in rows) == 4

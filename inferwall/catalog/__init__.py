@@ -16,6 +16,12 @@ from .yamlio import load_builtin, load_document
 
 DTYPES_IN_CATALOG = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
 CATALOG_ENV = "INFERWALL_CATALOG"
+# The chip generations specs/gpus.yaml's header lists (they select kernel efficiencies; unknown ones fall back to
+# generic). The test suite holds every built-in entry to this list; user files may name others.
+ARCHITECTURES = ("volta", "turing", "ampere", "ada", "hopper", "blackwell", "blackwell-geforce", "cdna2", "cdna3",
+                 "cdna4", "rdna3", "gaudi", "tpu", "neuron", "apple", "xe2", "cpu")
+# What joins accelerators inside one scale-up domain (scale_up.kind). "none": a single device (domain 1).
+SCALE_UP_KINDS = ("nvlink", "pcie", "xgmi", "ici", "neuronlink", "gaudi-roce", "none")
 
 
 def specs_dir() -> str:
@@ -39,6 +45,31 @@ class GpuEntry:
     sources: tuple[str, ...]
     notes: str = ""
     measured_matmul: dict[str, float] = field(default_factory=dict)
+    scale_up_kind: str = ""  # one of SCALE_UP_KINDS; "" when a user file does not say
+    compute_estimated: bool = False  # peak FLOP/s derived by us (cores x clock x ops), not published by the vendor
+    compute_derivation: str = ""  # the arithmetic behind an estimated peak, shown wherever the number is used
+    price_provider: str | None = None
+    price_basis: str | None = None  # on-demand, serverless, capacity-block, spot
+    price_as_of: str | None = None
+    price_url: str | None = None  # where the price was read (price.source)
+
+    def price_label(self, status: bool = True) -> str:
+        """'Lambda on-demand, as of <date>, verified' (or 'UNVERIFIED placeholder'); '' without a catalog price."""
+        if self.accelerator.price_usd_per_hour is None:
+            return ""
+        parts = [" ".join(x for x in (self.price_provider, self.price_basis) if x)]
+        if self.price_as_of:
+            parts.append(f"as of {self.price_as_of}")
+        if status:
+            parts.append("verified" if self.price_verified else "UNVERIFIED placeholder")
+        return ", ".join(p for p in parts if p)
+
+    def estimate_note(self) -> str:
+        """The note every result computed from an estimated peak carries; '' for published peaks."""
+        if not self.compute_estimated:
+            return ""
+        return (f"{self.accelerator.id}: peak FLOP/s is an estimate, not a vendor figure "
+                f"({self.compute_derivation or 'see the catalog entry'})")
 
 
 @dataclass(frozen=True)
@@ -55,6 +86,8 @@ class ModelEntry:
     max_context: int | None
     sources: tuple[str, ...]
     notes: str = ""
+    mtp_layers: int = 0  # multi-token-prediction (draft) layers shipped in the checkpoint, not in num_layers
+    params_published_total: float | None = None  # the source's precise count of the weights the core counts
 
 
 # ----------------------------------------------------------------- parsing entries
@@ -99,10 +132,23 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
                 value = mm.quantity(key, "flops", None)
                 if value is not None:
                     measured[key] = value
+    estimated = f.bool("compute_estimated", False)
+    derivation = f.str("compute_derivation", "") or ""
+    if estimated and not derivation:
+        raise f.fail("compute_derivation", "missing: an estimated peak (compute_estimated: true) must show its "
+                                           "arithmetic, e.g. \"40 cores x 128 ALUs x 2 x 1.398 GHz\"")
+    if estimated and not peak:
+        raise f.fail("compute", "compute_estimated is true but no peak is given")
     up = f.sub("scale_up")
+    kind = (up.str("kind", "") or "") if up else ""
+    if kind and kind not in SCALE_UP_KINDS:
+        raise up.fail("kind", f"unknown kind {kind!r}; valid: {', '.join(SCALE_UP_KINDS)}")
     out = f.sub("scale_out")
     price = f.sub("price")
     usd = price.number("usd_per_hour", minimum=0) if price else None
+    verified = price.data.get("verified") if price else None
+    if price is not None and verified is not None and not isinstance(verified, bool):
+        raise price.fail("verified", f"must be true or false, got {verified!r}")
     acc = Accelerator(
         id=gid,
         name=f.str("name", gid) or gid,
@@ -125,10 +171,17 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
                                                  price.data.get("as_of")) if x)
     return GpuEntry(
         accelerator=acc, aliases=tuple(f.list_of_str("aliases")), kind=f.str("kind", "gpu") or "gpu",
-        source_file=source_file, price_source=price_source,
-        price_verified=(price.data.get("verified") if price else None),
+        source_file=source_file, price_source=price_source, price_verified=verified,
         sources=tuple(f.list_of_str("sources")), notes=str(f.data.get("notes") or ""), measured_matmul=measured,
+        scale_up_kind=kind, compute_estimated=estimated, compute_derivation=derivation,
+        price_provider=_price_text(price, "provider"), price_basis=_price_text(price, "basis"),
+        price_as_of=_price_text(price, "as_of"), price_url=_price_text(price, "source"),
     )
+
+
+def _price_text(price: Fields | None, key: str) -> str | None:
+    value = price.data.get(key) if price else None
+    return None if value is None else str(value)
 
 
 def _window(att: Fields | None, layers: int) -> tuple[int, int]:
@@ -159,7 +212,8 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
                   params_derived_total=f.number("params_derived_total", None),
                   params_derived_active=f.number("params_derived_active", None),
                   max_context=f.int("max_context", None, minimum=1), sources=tuple(f.list_of_str("sources")),
-                  notes=str(f.data.get("notes") or ""))
+                  notes=str(f.data.get("notes") or ""), mtp_layers=f.int("mtp_layers", 0, minimum=0) or 0,
+                  params_published_total=f.number("params_published_total", None, minimum=1))
     if hidden is None:
         # Known only by its parameter counts (e.g. the rumored GPT-4): a bare model.
         if total is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from inferwall.prices import has_unverified_price
 from inferwall.units import count, seconds, si
 
 from . import Format, clean, machine_value
@@ -87,6 +88,8 @@ def _cell(row: dict[str, Any], key: str) -> str:
         return f"{row['input_tokens']:,} / {row['output_tokens']:,}"
     if key == "dtypes":
         return f"{row['weights_dtype']} / {row['kv_dtype']} / {row['compute_dtype']}"
+    if key == "price_usd_per_gpu_hour" and has_unverified_price(row.get("notes")):
+        return human(key, row.get(key)) + " (unverified)"
     return human(key, row.get(key))
 
 

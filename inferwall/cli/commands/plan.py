@@ -53,6 +53,7 @@ def plan(
     from inferwall.core.types import CoreError
     from inferwall.errors import CheckFailed, InputError
     from inferwall.inputs import build
+    from inferwall.prices import parse_price_spec
     from inferwall.render.economics import integer, pct, rate, rows_output, secs, text, usd
 
     from ..common import catalog, emit, note, pick_format
@@ -90,13 +91,17 @@ def plan(
         entries = list({e.accelerator.id: e for e in chosen}.values())
     else:
         entries = list(cat.gpus.values())
-    price_given = flags.get("price") is not None
+    spec = parse_price_spec(flags["price"], cat) if flags.get("price") is not None else None
     candidates, skipped, notes = [], {}, []
+    unverified: dict[str, Any] = {}  # gpu id -> entry, for accelerators ranked on a catalog placeholder price
     for entry in entries:
         gid = entry.accelerator.id
-        if entry.accelerator.price_usd_per_hour is None and not price_given:
+        given = spec.price_for(gid) if spec else None
+        if entry.accelerator.price_usd_per_hour is None and given is None:
             skipped[gid] = "no price"
             continue
+        if given is None and not entry.price_verified:
+            unverified[gid] = entry
         native_weights = None
         for p in dict.fromkeys(precisions):
             try:
@@ -132,21 +137,24 @@ def plan(
         "output_tokens_per_s": c.output_tokens_per_s, "requests_per_s": c.requests_per_s,
         "usd_per_hour": c.usd_per_hour, "usd_per_million_output_tokens": c.usd_per_million_output_tokens,
         "usd_per_million_tokens_blended": c.usd_per_million_tokens_blended, "utilization": c.utilization,
+        "price_usd_per_gpu_hour": c.estimate.scenario.accelerator.price_usd_per_hour,
+        "price_verified": None if spec and spec.price_for(c.gpu) is not None else c.gpu not in unverified,
         "layout": f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else ""),
+        "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + (" (unverified)" if c.gpu in unverified else ""),
     } for i, c in enumerate(result.configs)]
     machine = [(k, k, text) for k in ("rank", "gpu", "precision", "weights_dtype", "kv_dtype", "compute_dtype", "tp",
                                        "pp", "ep", "gpus_per_replica", "replicas", "gpus", "batch", "batch_limit",
                                        "batch_limited_by", "binds", "ttft_s", "tpot_s", "user_tokens_per_s",
                                        "output_tokens_per_s", "requests_per_s", "usd_per_hour",
                                        "usd_per_million_output_tokens", "usd_per_million_tokens_blended",
-                                       "utilization")]
+                                       "utilization", "price_usd_per_gpu_hour", "price_verified")]
     human = [
         ("rank", "#", integer), ("gpu", "gpu", text), ("precision", "precision", text), ("layout", "layout", text),
         ("replicas", "replicas", integer), ("gpus", "GPUs", integer), ("batch", "batch", integer),
         ("ttft_s", "TTFT", secs), ("tpot_s", "TPOT", secs), ("user_tokens_per_s", "tok/s per user", rate),
         ("output_tokens_per_s", "output tok/s", rate), ("utilization", "utilization", pct),
-        ("usd_per_hour", "$/hour", usd), ("usd_per_million_output_tokens", "$/M output", usd),
-        ("binds", "binds", text),
+        ("price", "$/GPU-hour", text), ("usd_per_hour", "$/hour", usd),
+        ("usd_per_million_output_tokens", "$/M output", usd), ("binds", "binds", text),
     ]
     model = candidates[0].scenario.model.id
     kind = "Pareto frontier" if pareto else f"Cheapest {top}"
@@ -158,7 +166,20 @@ def plan(
     no_price = sorted(g for g, why in skipped.items() if why == "no price")
     if no_price:
         note(f"note: skipped {len(no_price)} accelerators without a price ({', '.join(no_price)}); "
-             "give --price (applies to every GPU searched), with --gpus-from to pick them")
+             "give --price (2.5 for every GPU searched, or GPU=PRICE pairs such as h100=2.1,mi300x=2.5), "
+             "with --gpus-from to pick them")
+    ranked = [row["gpu"] for row in rows]
+    if ranked and ranked[0] in unverified:
+        first = unverified[ranked[0]]
+        note(f"note: #1 ({ranked[0]}) ranks first on an unverified placeholder price "
+             f"(${first.accelerator.price_usd_per_hour:g}/GPU-hour, {first.price_label(status=False)}); the ranking is "
+             f"provisional until you give your price: --price {first.aliases[0] if first.aliases else ranked[0]}=PRICE")
+    elif any(g in unverified for g in ranked):
+        marked = [str(i) for i, g in enumerate(ranked, 1) if g in unverified]
+        which = f"rows {', '.join(marked)}" if len(marked) > 1 else f"row {marked[0]}"
+        note(f"note: {which} ({', '.join(dict.fromkeys(g for g in ranked if g in unverified))}) "
+             f"{'are' if len(marked) > 1 else 'is'} priced with an unverified catalog placeholder (marked (unverified) in the table, price_verified false "
+             "in data formats); --price GPU=PRICE sets your own")
     others = {g: why for g, why in skipped.items() if why != "no price"}
     for g, why in others.items():
         note(f"note: skipped {g}: {why}")

@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 
 import typer
 
+from inferwall.prices import is_cost_column, unverified_ranks_note
 from inferwall.render import Format
 
 from ..charting import ChartOpt, OutputOpt, chart_option, output_option
@@ -122,8 +123,8 @@ def sweep(
             if top and matched >= top:
                 break
         if keys:
-            kept = g.sort_rows(kept, keys)
-            for row in kept[:top] if top else kept:
+            kept = g.sort_rows(kept, keys)[:top] if top else g.sort_rows(kept, keys)
+            for row in kept:
                 writer.row(row)
     finally:
         if progress:
@@ -136,6 +137,11 @@ def sweep(
 
     for line in g.note_lines(run.notes, evaluated):
         note(line)
+    ranked_by_price = [column for column, _ in keys if is_cost_column(column)]
+    if ranked_by_price:
+        line = unverified_ranks_note(kept, ranked_by_price[0])
+        if line:
+            note(line)
     if run.skipped:
         note(f"note: skipped {len(run.skipped):,} invalid configurations of {grid.size:,}; the first: "
              f"{grid.describe(run.skipped[0][0])}: {run.skipped[0][1]}")

@@ -86,6 +86,10 @@ def trend(
     note(result.summary)
     for line in resolved.notes:
         note(f"note: {line}")
+    listed = {p.gpu for p in result.catalog}
+    for entry in cat.gpus.values():
+        if entry.accelerator.id in listed and entry.compute_estimated:
+            note(f"note: {entry.estimate_note()}")
 
 
 def register(app: typer.Typer) -> None:
