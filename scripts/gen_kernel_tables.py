@@ -47,6 +47,7 @@ TABLES = [
         ("grouped / dense GEMM", "moe.grouped_efficiency", None),
         ("expert tile M", "moe.tile_m", None),
         ("weight stream (of HBM)", "memory.stream_efficiency", None),
+        ("weight-only stream (of HBM)", "memory.weight_only_stream_efficiency", None),
     ]),
     ("Collectives (inside the scale-up domain; scale-out across nodes)", [
         ("all-reduce latency (s)", "collectives.all_reduce_latency_s", SECONDS),

@@ -29,7 +29,7 @@ scenarios:
     assert:
       max_tpot_s: 1
   tight:
-    batch: 256
+    batch: 32
     assert:
       max_tpot_s: 1ms
       must_fit: true

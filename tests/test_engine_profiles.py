@@ -15,8 +15,11 @@ from inferwall.catalog.yamlio import load_document
 from inferwall.units import parse_quantity
 
 ENGINES_DIR = Path(__file__).resolve().parents[1] / "specs" / "engines"
-ENGINE_IDS = ["vllm", "sglang", "trtllm", "llamacpp", "ideal"]
-SERVING_ENGINES = [e for e in ENGINE_IDS if e != "ideal"]
+from inferwall.catalog.profiles import BUILTIN_ENGINES  # noqa: E402
+
+ENGINE_IDS = list(BUILTIN_ENGINES)
+# gpt-fast is a generation script (the source of the batch-1 calibration rows), not a server: no launch flags.
+SERVING_ENGINES = [e for e in ENGINE_IDS if e not in ("ideal", "gptfast")]
 
 REQUIRED_TOP = {"schema_version", "id", "name", "version", "source", "batching", "description",
                 "limits", "memory", "host", "kernels_per_layer"}

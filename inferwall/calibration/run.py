@@ -23,9 +23,9 @@ PRIORITY = ("gemm.efficiency", "host.per_request_s", "memory.stream_efficiency",
 ROWS_PER_KNOB = 3
 
 # Kernel keys the fit may move for an architecture that has rows, and the engine keys for an engine that has rows.
-KERNEL_KEYS = ("memory.stream_efficiency", "fixed.kernel_floor_s", "attention.prefill.bf16",
+KERNEL_KEYS = ("memory.stream_efficiency", "fixed.kernel_floor_s", "attention.prefill.bf16", "gemm.transition_exponent",
                "attention.decode.bandwidth_efficiency")
-TP_KEYS = ("collectives.all_reduce_latency_s",)
+TP_KEYS = ("collectives.all_reduce_latency_s", "collectives.all_reduce_efficiency")
 ENGINE_KEYS = ("host.per_iteration_s", "host.per_request_s", "host.launch_s")
 
 

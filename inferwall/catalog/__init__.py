@@ -87,6 +87,7 @@ class ModelEntry:
     sources: tuple[str, ...]
     notes: str = ""
     mtp_layers: int = 0  # multi-token-prediction (draft) layers shipped in the checkpoint, not in num_layers
+    native_quant: str | None = None  # the specs/quant.yaml recipe the published checkpoint follows
     params_published_total: float | None = None  # the source's precise count of the weights the core counts
 
 
@@ -184,16 +185,19 @@ def _price_text(price: Fields | None, key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _window(att: Fields | None, layers: int) -> tuple[int, int]:
+def _window(att: Fields | None, layers: int) -> tuple[int, int, str]:
     if att is None:
-        return 0, 0
+        return 0, 0, "sliding"
     window = att.int("window", 0, minimum=0) or 0
     if not window:
-        return 0, 0
+        return 0, 0, "sliding"
     count = att.int("window_layers", layers, minimum=0)
     if count > layers:
         raise att.fail("window_layers", f"must be <= num_layers ({layers}), got {count}")
-    return window, count
+    kind = att.str("window_kind", "sliding") or "sliding"
+    if kind not in ("sliding", "chunked"):
+        raise att.fail("window_kind", f"must be sliding or chunked, got {kind!r}")
+    return window, count, kind
 
 
 def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
@@ -213,6 +217,7 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
                   params_derived_active=f.number("params_derived_active", None),
                   max_context=f.int("max_context", None, minimum=1), sources=tuple(f.list_of_str("sources")),
                   notes=str(f.data.get("notes") or ""), mtp_layers=f.int("mtp_layers", 0, minimum=0) or 0,
+                  native_quant=f.str("native_quant", None),
                   params_published_total=f.number("params_published_total", None, minimum=1))
     if hidden is None:
         # Known only by its parameter counts (e.g. the rumored GPT-4): a bare model.
@@ -249,7 +254,7 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
             v_head_dim=att.int("v_head_dim", minimum=1),
             q_lora_rank=att.int("q_lora_rank", 0) or 0,
         )
-    window, window_layers = _window(att, layers)
+    window, window_layers, window_kind = _window(att, layers)
     encoder = f.bool("encoder", False)
     model = ModelArch(
         id=mid, name=f.str("name", mid) or mid, num_layers=layers, hidden_size=f.int("hidden_size", minimum=1),
@@ -257,7 +262,8 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
         head_dim=f.int("head_dim", minimum=1) if "head_dim" in f.data else f.int("hidden_size") // heads,
         intermediate_size=f.int("intermediate_size", 0) or 0, ffn_matrices=3 if ffn_type == "gated" else 2,
         vocab_size=f.int("vocab_size", minimum=1), tie_embeddings=bool(f.data.get("tie_word_embeddings") or False),
-        encoder=encoder, window=window, window_layers=window_layers, moe=moe, mla=mla, native_dtype=native,
+        encoder=encoder, window=window, window_layers=window_layers, window_kind=window_kind, moe=moe, mla=mla,
+        native_dtype=native, mtp_layers=common["mtp_layers"], max_context=common["max_context"] or 0,
     )
     return ModelEntry(model=model, **common)
 

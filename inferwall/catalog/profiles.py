@@ -38,7 +38,7 @@ KERNEL_PHYSICAL_SUFFIX: dict[str, tuple[float, float]] = {
     "all_reduce_efficiency": (1e-6, 1.2),  # NVLink SHARP reduces in the switch: busbw can exceed the link
     "efficiency": FRACTION, "bandwidth_efficiency": FRACTION, "grouped_efficiency": FRACTION,
     "stream_efficiency": FRACTION, "weight_only_efficiency": FRACTION, "latency_s": SECONDS, "floor_s": SECONDS,
-    "half_length": (0.0, 1e9), "tile_m": (1.0, 4096.0),
+    "half_length": (0.0, 1e9), "tile_m": (1.0, 4096.0), "transition_exponent": (1.0, 100.0),
 }
 
 
@@ -525,6 +525,7 @@ def resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None 
         attention += (("fp8", val("attention.prefill.fp8", attn_bf16)),)
     eff = Efficiency(
         mfu=mfu, mbu=val("memory.stream_efficiency", 0.8), gemm=gemm, gemm_tile_m=int(val("gemm.tile_m", 1)),
+        gemm_transition=val("gemm.transition_exponent", 0.0),
         weight_only=val("gemm.weight_only_efficiency", 0.0), attention=attention,
         weight_only_stream=val("memory.weight_only_stream_efficiency", 0.0),
         attention_half_length=val("attention.prefill.half_length", 0.0),

@@ -26,6 +26,15 @@ def gemm(flops: float, bytes_: float, peak: float, efficiency: float, bandwidth:
     return flops / (peak * efficiency), bytes_ / (bandwidth * mbu)
 
 
+def transition(compute_s: float, memory_s: float, exponent: float) -> float:
+    """A kernel's time near the ridge point: (c^n + m^n)^(1/n). n -> infinity is the sharp roofline max(c, m);
+    real GEMMs at moderate token counts overlap loads and math imperfectly and take longer than either term."""
+    if exponent <= 0 or compute_s <= 0 or memory_s <= 0:
+        return max(compute_s, memory_s)
+    big = max(compute_s, memory_s)
+    return big * (1.0 + (min(compute_s, memory_s) / big) ** exponent) ** (1.0 / exponent)
+
+
 def attention_efficiency(eff: Efficiency, dtype: str, sequence: float) -> float:
     """Fused attention reaches its long-sequence efficiency only on long sequences:
     eff(S) = eff_long x S / (S + half_length)."""
@@ -91,7 +100,8 @@ def kernel_floor(eff: Efficiency, layers: int) -> float:
 
 
 def launches(eff: Efficiency, layers: int) -> float:
-    """Host time launching a pass's kernels one by one (outside a CUDA graph): the GPU waits for each launch."""
+    """Host time launching a pass's kernels one by one (outside a CUDA graph); the caller exposes what exceeds the
+    GPU's own work, since launches queue ahead of running kernels."""
     return eff.launch_s * eff.kernels_per_layer * layers
 
 

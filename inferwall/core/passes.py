@@ -133,14 +133,15 @@ class _Acc:
         self.flops = self.weight = self.kv = self.act = 0.0
         self.compute_bound = self.memory_bound = self.pure_compute = self.pure_memory = 0.0
 
-    def kernel(self, compute_s: float, memory_s: float) -> float:
+    def kernel(self, compute_s: float, memory_s: float, exponent: float = 0.0) -> float:
         self.pure_compute += compute_s
         self.pure_memory += memory_s
+        time = kernels.transition(compute_s, memory_s, exponent)
         if compute_s >= memory_s:
-            self.compute_bound += compute_s
-            return compute_s
-        self.memory_bound += memory_s
-        return memory_s
+            self.compute_bound += time
+        else:
+            self.memory_bound += time
+        return time
 
 
 def _link(s: Scenario, group: int) -> tuple[float, float, float, bool]:
@@ -192,7 +193,7 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
         a.weight += wbytes
         a.act += abytes
         mbu = (eff.weight_only_stream or eff.mbu) if wo else eff.mbu
-        gemm_s += a.kernel(*kernels.gemm(flops, wbytes + abytes, peak, e, bw, mbu))
+        gemm_s += a.kernel(*kernels.gemm(flops, wbytes + abytes, peak, e, bw, mbu), eff.gemm_transition)
 
     # --- attention class: fused prefill attention and decode KV streaming
     attn_dtype = prec.kv if prec.kv in ("fp8",) and peak_flops(acc, "fp8") and dict(eff.attention).get("fp8") else (
@@ -236,7 +237,7 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
         a.act += shp.moe_layers * abytes
         c, mem = kernels.gemm(flops, wbytes + abytes, peak, e * eff.moe_grouped, bw,
                               (eff.weight_only_stream or eff.mbu) if wo else eff.mbu)
-        moe_s = a.kernel(shp.moe_layers * c, shp.moe_layers * mem)
+        moe_s = a.kernel(shp.moe_layers * c, shp.moe_layers * mem, eff.gemm_transition)
 
     # --- collectives: tensor-parallel all-reduces, expert all-to-alls, pipeline sends
     comm_bw = comm_lat = 0.0
@@ -271,7 +272,10 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
     floor = kernels.kernel_floor(eff, m.num_layers)
     host = kernels.host(eff, w.requests)
     if not graphed(s, w):
-        host += kernels.launches(eff, m.num_layers)
+        # Outside a CUDA graph the host launches kernel by kernel while the GPU runs the earlier ones: the launches
+        # show only where they take longer than the GPU's work.
+        gpu = gemm_s + attention_s + moe_s + comm_bw + comm_lat + floor
+        host += max(0.0, kernels.launches(eff, m.num_layers) - gpu)
     fixed = FixedCosts(host_s=host, kernel_floor_s=floor, collective_latency_s=comm_lat)
     times = KernelTimes(gemm_s=gemm_s, attention_s=attention_s, moe_s=moe_s, collectives_s=comm_bw,
                         fixed_s=fixed.total_s)

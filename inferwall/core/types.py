@@ -176,6 +176,7 @@ class Efficiency:
     mbu: float = 0.85  # weight and activation streaming
     gemm: tuple[tuple[str, float], ...] = ()  # (compute dtype, large-shape GEMM efficiency)
     gemm_tile_m: int = 1  # a GEMM's token count is padded up to a multiple of the tensor-core tile
+    gemm_transition: float = 0.0  # n of (c^n + m^n)^(1/n) near the ridge point; 0: the sharp max(c, m)
     weight_only: float = 0.0  # weight-only quantized GEMMs (dequantize in the kernel), of the 16-bit peak; 0: mfu
     weight_only_stream: float = 0.0  # their weight stream, of datasheet bandwidth; 0: mbu
     attention: tuple[tuple[str, float], ...] = ()  # (dtype, fused-attention efficiency at long sequences)
