@@ -146,7 +146,7 @@ VALUES = {
     "batching": (["-m", "llama-3.1-8b", "--batch", "64"], "continuous,static"),
     "num_requests": (["-m", "llama-3.1-8b", "--batch", "max"], "300,3000"),
     "max_running_requests": (["-m", "llama-3.1-8b", "--batch", "max"], "64,256"),
-    "cuda_graph_max_batch": (["-m", "llama-3.1-8b", "--batch", "64"], "16,512"),
+    "cuda_graph_max_batch": (["-m", "llama-3.2-1b", "--gpu", "b200", "--batch", "2"], "1,512"),
     "chunked_prefill": (["-m", "llama-3.1-8b", "--batch", "8", "-i", "16384"], "on,off"),
     "token_budget": (["-m", "llama-3.1-8b", "--batch", "32", "-i", "4096"], "2048,8192"),
     "quant": (["-m", "llama-3.1-8b"], "modelopt-fp8,awq-int4"),

@@ -28,8 +28,11 @@ def _phase_lines(name: str, p: PhaseCost, est: Estimate) -> list[str]:
     passes = "" if p.passes == 1 else f" over {_e(p.passes)} passes"
     attn_dtype = "fp8" if prec.kv == "fp8" and dict(eff.attention).get("fp8") else prec.activations
     lines = [
-        f"- work{passes}: {_e(p.flops_per_gpu)} FLOPs and {si(p.bytes_per_gpu, 'B')} per GPU per pass (weights "
+        f"- work{passes}: {_e(p.flops_per_gpu)} FLOPs and {_e(p.bytes_per_gpu)} B per GPU per pass (weights "
         f"{si(p.weight_bytes, 'B')}, KV {si(p.kv_bytes, 'B')}, activations {si(p.activation_bytes, 'B')} over the replica)",
+        f"- roofline: compute time = FLOPs per GPU / (peak × efficiency) = **{seconds(p.compute_time_s)}**; memory "
+        f"time = bytes per GPU / (bandwidth × efficiency) = {_e(p.bytes_per_gpu)} B / ({_e(acc.bandwidth_bytes_per_s)} "
+        f"B/s × {eff.mbu:g}) = **{seconds(p.memory_time_s)}** (KV reads at {eff.decode_attention:g} in decode)",
         f"- GEMMs (projections, dense FFN, LM head) = Σ max(FLOPs / ({_e(peak)} FLOP/s × {eff.gemm_for(prec.compute):g}), "
         f"bytes / ({si(acc.bandwidth_bytes_per_s, 'B/s')} × {eff.mbu:g})) = **{seconds(k.gemm_s)}** (the {prec.compute} "
         f"GEMM efficiency; tokens padded to {eff.gemm_tile_m}-row tiles)",
