@@ -168,6 +168,12 @@ DEFAULT_COLUMNS = (
     "decode.bound", "decode.utilization", "cost.usd_per_million_output_tokens", "cost.usd_per_million_tokens_blended",
 )
 
+# Default columns a terminal table may leave out to fit its width, the first one first.
+DROP_ORDER = (
+    "output_tokens", "input_tokens", "pp", "dp", "weights_dtype", "memory.max_batch",
+    "cost.usd_per_million_tokens_blended", "decode.utilization", "tp", "model", "latency.ttft_s",
+)
+
 # The scenario column(s) that show a field's value, for adding varied fields to the default columns.
 FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "model": ("model",), "params": ("params",), "active_params": ("active_params",), "gpu": ("gpu",),

@@ -44,6 +44,33 @@ def machine_value(value: Any) -> str:
     return str(value)
 
 
+def printable(text: str) -> str:
+    """Control characters (escape sequences, newlines, lone surrogates) from names in files, written as
+    escapes, so that no name can drive the terminal: ``"a\\x1b[2J"`` prints as ``a\\x1b[2J``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
+
+
+def nonfinite_keys(value: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose value is an infinite or NaN float (what ``clean`` turns into null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [prefix or "value"]
+    if isinstance(value, dict):
+        return [k for key, v in value.items() for k in nonfinite_keys(v, f"{prefix}.{key}" if prefix else str(key))]
+    if isinstance(value, (list, tuple)):
+        return [k for i, v in enumerate(value) for k in nonfinite_keys(v, f"{prefix}[{i}]")]
+    return []
+
+
+def nonfinite_note(keys: list[str]) -> str:
+    """The note that goes with values shown as null (machine formats) or '-' (tables)."""
+    shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+    return (f"{shown} overflowed (not a finite number): shown as null in json/yaml, empty in tsv/csv, '-' in tables; "
+            "the inputs are outside a physical range")
+
+
 def clean(value: Any) -> Any:
     """Replace non-finite floats with None, recursively, so JSON/YAML never carry nan or inf."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -78,11 +105,13 @@ def render_rows(fmt: Format, rows: list[dict[str, Any]], columns: list[str], tit
     return text.ROW_RENDERERS[fmt.value](rows, columns)
 
 
-def row_writer(fmt: Format, columns: list[str], write: Callable[[str], Any]) -> "text.RowWriter":
+def row_writer(fmt: Format, columns: list[str], write: Callable[[str], Any],
+               droppable: tuple[str, ...] = ()) -> "text.RowWriter":
     """A streaming writer of flat rows (sweeps): a header, then each row as it comes, then a footer.
 
-    Formats that cannot stream (table, yaml) buffer their rows and write at ``close()``.
+    Formats that cannot stream (table, yaml) buffer their rows and write at ``close()``; the table may leave
+    out ``droppable`` columns (the first first) to fit the terminal.
     """
     from . import text
 
-    return text.RowWriter(fmt.value, columns, write)
+    return text.RowWriter(fmt.value, columns, write, droppable)

@@ -118,8 +118,9 @@ class RowWriter:
     Rows should already be cleaned of non-finite floats (``render.clean``); table and yaml are buffered.
     """
 
-    def __init__(self, fmt: str, columns: list[str], write) -> None:
+    def __init__(self, fmt: str, columns: list[str], write, droppable: tuple[str, ...] = ()) -> None:
         self.fmt, self.columns, self.write = fmt, list(columns), write
+        self.droppable = droppable  # table: columns that may be left out to fit the terminal, the first first
         self.count = 0
         self.buffer: list[dict[str, Any]] | None = [] if fmt in ("table", "yaml") else None
         cols = self.columns
@@ -156,7 +157,7 @@ class RowWriter:
             from . import clean
             from .sweep import sweep_table
 
-            self.write(sweep_table([clean(r) for r in self.buffer], self.columns, title))
+            self.write(sweep_table([clean(r) for r in self.buffer], self.columns, title, self.droppable))
         elif self.buffer is not None:
             from . import Format, render_rows
 

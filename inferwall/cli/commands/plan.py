@@ -152,7 +152,8 @@ def plan(
     kind = "Pareto frontier" if pareto else f"Cheapest {top}"
     title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
     if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
-        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human))
+        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human,
+                         drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds")))
     for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}):
         note(f"note: {line}")
     no_price = sorted(g for g, why in skipped.items() if why == "no price")

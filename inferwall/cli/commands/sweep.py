@@ -11,7 +11,7 @@ import typer
 from inferwall.render import Format
 
 from ..charting import ChartOpt, OutputOpt, chart_option, output_option
-from ..common import catalog, note, pick_format
+from ..common import catalog, note, pick_format, table_hints
 from ..flags import OUTPUT, CatalogOpt, FormatOpt, catalog_option, format_option, with_scenario_flags
 
 SELECT = "Selection"
@@ -99,12 +99,13 @@ def sweep(
     if run.total >= PROGRESS_MIN_CONFIGURATIONS and _isatty(sys.stderr) and not (streams and _isatty(sys.stdout)):
         progress = Progress(run.total)
 
+    droppable = g.DROP_ORDER if not columns else ()  # the default set may narrow to fit; a chosen one does not
     if chart:  # the terminal chart replaces the rows: no writer, not even a header
         writer = charting.Collector(None, passthrough=False)
     elif output is not None:
-        writer = charting.Collector(row_writer(out_format, cols, write), passthrough=True)
+        writer = charting.Collector(row_writer(out_format, cols, write, droppable), passthrough=True)
     else:
-        writer = row_writer(out_format, cols, write)
+        writer = row_writer(out_format, cols, write, droppable)
     kept: list[dict[str, Any]] = []
     matched = evaluated = 0
     try:
@@ -131,6 +132,7 @@ def sweep(
     title = f"Sweep: {matched:,} of {run.total:,} configurations" if conditions else f"Sweep: {run.total:,} configurations"
     writer.close(title)
     sys.stdout.flush()
+    table_hints()
     if chart or output is not None:
         charting.deliver(chart, output, lambda: charting.sweep_chart(grid, writer.rows, title))
 

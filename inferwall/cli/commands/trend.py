@@ -82,7 +82,8 @@ def trend(
              f"FLOP/s {rates.flops:g}x, bandwidth {rates.bandwidth:g}x, links {rates.interconnect:g}x per "
              f"{rates.period_years:g} years")
     if not charting.deliver(chart, output, lambda: charting.trend_chart(result, title, s.workload.batch)):
-        emit(rows_output(pick_format(fmt), rows, columns, title))
+        emit(rows_output(pick_format(fmt), rows, columns, title,
+                         drop=("bandwidth_bytes_per_s_per_gpu", "peak_flops_per_gpu", "years_ahead", "batch")))
     note(result.summary)
     for line in resolved.notes:
         note(f"note: {line}")
