@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+from functools import partial
 import itertools
 import math
 import re
@@ -411,10 +412,12 @@ class GridRun:
     counted in ``skipped`` instead.
     """
 
-    def __init__(self, grid: Grid, catalog, skip_invalid: bool = False) -> None:
+    def __init__(self, grid: Grid, catalog, skip_invalid: bool = False, origins: dict[str, str] | None = None) -> None:
         from inferwall.core import CoreError
         from inferwall.inputs import Options, build
 
+        if origins:  # where the fixed values came from (environment, config file): compare's sources
+            Options = partial(Options, origins=origins)  # noqa: N806
         self.grid, self.catalog = grid, catalog
         self.skipped: list[tuple[dict[str, Any], str]] = []
         self.notes: dict[str, int] = {}

@@ -74,10 +74,12 @@ class Options:
     collective_latency: Any = None
     reserve: Any = None
     memory_fraction: Any = None
+    # field -> where its value came from when not a flag (env, config file, plan line, default): provenance.py
+    origins: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def field_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+        return [f.name for f in fields(cls) if f.name != "origins"]  # the inputs, not where they came from
 
 
 @dataclass(frozen=True)
@@ -304,5 +306,8 @@ def build(o: Options, catalog: Catalog) -> Resolved:
             best = 1
         scenario = replace(scenario, workload=replace(scenario.workload, batch=best))
         prov["batch"] = f"--batch max: the largest batch that fits ({best})"
+    from inferwall.provenance import label_origins
+
+    prov = label_origins(prov, o)
     return Resolved(scenario=scenario, compute_explicit=compute_explicit, model_entry=model_entry,
                     gpu_entry=gpu_entry, provenance=prov, notes=tuple(dict.fromkeys(notes)), batch_max=batch_max)

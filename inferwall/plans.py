@@ -453,7 +453,8 @@ def check_scenario(plan: Plan, sc: PlanScenario, row: dict[str, Any]) -> list[Re
     return results
 
 
-def resolve_plan(plan: Plan, catalog, overrides: dict[str, Any]) -> list[tuple[PlanScenario, Any]]:
+def resolve_plan(plan: Plan, catalog, overrides: dict[str, Any],
+                 override_origins: dict[str, str] | None = None) -> list[tuple[PlanScenario, Any]]:
     """Build every scenario (overrides replace plan fields); build errors point at the plan's lines."""
     from inferwall.core import CoreError
     from inferwall.inputs import Options, build
@@ -461,8 +462,10 @@ def resolve_plan(plan: Plan, catalog, overrides: dict[str, Any]) -> list[tuple[P
     out = []
     for sc in plan.scenarios:
         values = {**sc.fields, **overrides}
+        origins = {k: f"plan {plan.at(where)} ({where})" for k, where in sc.origins.items() if k not in overrides}
+        origins.update({k: v for k, v in (override_origins or {}).items() if k in overrides})
         try:
-            out.append((sc, build(Options(**values), catalog)))
+            out.append((sc, build(Options(**values, origins=origins), catalog)))
         except (InputError, CoreError) as exc:
             raise _plan_error(plan, sc, exc, overrides) from None
     return out

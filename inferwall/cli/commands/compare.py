@@ -25,7 +25,7 @@ def compare(scenario: dict[str, Any], fmt: FormatOpt = format_option(), catalog_
     if grid.size > MAX_COLUMNS:
         raise InputError(f"compare shows at most {MAX_COLUMNS} configurations side by side, got {grid.size:,}; "
                          "use 'inferwall sweep' for grids (one row per configuration)")
-    run = g.GridRun(grid, catalog(catalog_files))
+    run = g.GridRun(grid, catalog(catalog_files), origins=scenario.get("origins"))
     configs, records = [], []
     for config, record in run.records():
         configs.append(config)

@@ -100,7 +100,9 @@ def plan(
         native_weights = None
         for p in dict.fromkeys(precisions):
             try:
-                resolved = build(options_from(flags, gpu=gid, precision=p), cat)
+                searched = {"gpu": "plan's search", "precision": "plan's search"}
+                resolved = build(options_from(flags, gpu=gid, precision=p,
+                                              origins={**flags.get("origins", {}), **searched}), cat)
             except CoreError as exc:  # this accelerator cannot run it (no FLOP/s listed, an impossible dtype)
                 skipped.setdefault(gid, str(exc))
                 continue
