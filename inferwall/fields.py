@@ -80,6 +80,8 @@ FIELDS: tuple[Field, ...] = (
     Field("collective_latency", "--collective-latency", "duration", "Latency per collective: 10us.", EFFICIENCY, example="10us"),
     Field("reserve", "--reserve", "quantity", "Runtime reserve per GPU (CUDA context, graphs, buffers) [default: 1GiB].", EFFICIENCY, example="1GiB"),
     Field("memory_fraction", "--memory-fraction", "fraction", "Fraction of GPU memory the engine may use [default: 0.95].", EFFICIENCY, example=0.9),
+    # issue 14 item 5: what is otherwise a warning (a context longer than the model supports) becomes an error
+    Field("strict", "--strict", "switch", "Treat warnings about the inputs as errors (exit 2): a context longer than the model supports.", LAYOUT, default=False),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

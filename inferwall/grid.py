@@ -14,7 +14,6 @@ Items combine: ``--batch 1..8,48,max``. Endpoints are plain numbers, optionally 
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from functools import partial
 import itertools
@@ -258,8 +257,14 @@ def resolve_column(name: str, what: str = "column") -> str:
     candidates = [c for c in cols if "." in c and c.split(".", 1)[1] == name]
     if len(candidates) > 1:
         raise InputError(f"ambiguous {what} {name!r}: say {' or '.join(candidates)}")
-    close = difflib.get_close_matches(name, list(cols) + list(aliases), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    shown = FIELD_COLUMNS.get(name, ())  # a flag's name: the column(s) that show its value
+    if len(shown) == 1:
+        return shown[0]
+    if shown:
+        raise InputError(f"{what} {name!r} is {len(shown)} columns: say {', '.join(shown[:-1])} or {shown[-1]}")
+    from inferwall.suggest import did_you_mean
+
+    hint = did_you_mean(name, {c: (c, *[a for a, col in aliases.items() if col == c]) for c in cols if c != "notes"})
     raise InputError(f"unknown {what} {name!r}{hint} (the columns are the JSON keys, e.g. gpu, latency.tpot_s; "
                      "'--columns all' shows them all)")
 
@@ -279,6 +284,8 @@ def pick_columns(text: str | None, grid: Grid | None = None) -> list[str]:
             if grid is not None:
                 for name in grid.varying:
                     out.extend(FIELD_COLUMNS.get(name, ()))
+        elif item not in all_columns() and len(FIELD_COLUMNS.get(item, ())) > 1:
+            out.extend(FIELD_COLUMNS[item])  # -c precision: the three dtypes it sets
         else:
             out.append(resolve_column(item))
     return list(dict.fromkeys(out))
@@ -287,6 +294,7 @@ def pick_columns(text: str | None, grid: Grid | None = None) -> list[str]:
 # ----------------------------------------------------------------- --where and --sort
 
 _WHERE = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>|=)\s*(.*?)\s*$")
+_OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
 
 
 def _literal_number(column: str, text: str) -> float | None:
@@ -353,7 +361,12 @@ def parse_where(text: str) -> Condition:
         raise InputError(f"--where {text!r}: expected COLUMN OP VALUE with OP one of < <= > >= == !=, "
                          "e.g. tpot_s<0.05 or decode.bound==memory")
     column = resolve_column(match[1], "--where column")
-    op = "==" if match[2] == "=" else match[2]
+    if match[2] == "=":
+        name, value = match[1], match[3].strip()
+        numeric = f", or {name}<={value} for at most" if column_kind(column) == "number" else ""
+        raise InputError(f"--where {text!r}: '=' is not an operator (OP is one of {' '.join(_OPERATORS)}); "
+                         f"write {name}=={value} for equality{numeric}")
+    op = match[2]
     raw = match[3].strip().strip("'\"")
     kind = column_kind(column)
     literal: Any
@@ -474,6 +487,15 @@ class GridRun:
             est = estimate(resolved.scenario, resolved.compute_explicit)
             notes = tuple(dict.fromkeys(resolved.notes + est.notes))
             yield config, estimate_record(est, resolved.provenance, notes)
+
+
+def skipped_note(skipped: list[tuple[dict[str, Any], str]], grid: Grid) -> str:
+    """``--skip-invalid``: how many configurations were left out, and why the first one was."""
+    from inferwall.units import plural
+
+    config, why = skipped[0]
+    return (f"note: skipped {plural(len(skipped), 'invalid configuration')} of {grid.size:,}; the first: "
+            f"{grid.describe(config)}: {why}")
 
 
 def note_lines(notes: dict[str, int], total: int, limit: int = 10) -> list[str]:

@@ -74,6 +74,7 @@ class Options:
     collective_latency: Any = None
     reserve: Any = None
     memory_fraction: Any = None
+    strict: bool = False  # warnings about the inputs are errors (see input_checks)
     # field -> where its value came from when not a flag (env, config file, plan line, default): provenance.py
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -289,6 +290,9 @@ def build(o: Options, catalog: Catalog) -> Resolved:
     output_tokens = _int(o.output_tokens, "--output-tokens", 0) if o.output_tokens is not None else DEFAULT_OUTPUT_TOKENS
     if input_tokens > 10**9 or output_tokens > 10**9:
         raise InputError("--input-tokens and --output-tokens must be at most 1e9")
+    from inferwall.input_checks import check_context
+
+    notes.extend(check_context(model, model_entry, input_tokens, output_tokens, o.strict))
     batch_text = str(o.batch).strip().lower() if o.batch is not None else "1"
     batch_max = batch_text == "max"
     batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch")

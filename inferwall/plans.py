@@ -25,7 +25,6 @@ Pure logic: YAML is read through ``inferwall.catalog.yamlio`` (safe loading, no 
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -113,9 +112,9 @@ class Plan:
 
 
 def _suggest(name: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(name, valid, n=2, cutoff=0.6)
-    if not close and name.replace("-", "_") in valid:
-        close = [name.replace("-", "_")]
+    from inferwall.suggest import close_names
+
+    close = [name.replace("-", "_")] if name.replace("-", "_") in valid else close_names(name, valid, n=2)
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
 

@@ -139,8 +139,7 @@ def sweep(
     for line in g.note_lines(run.notes, evaluated):
         note(line)
     if run.skipped:
-        note(f"note: skipped {len(run.skipped):,} invalid configurations of {grid.size:,}; the first: "
-             f"{grid.describe(run.skipped[0][0])}: {run.skipped[0][1]}")
+        note(g.skipped_note(run.skipped, grid))
     if conditions and not matched:
         note("note: no configuration matched " + " and ".join(c.text for c in conditions))
 
