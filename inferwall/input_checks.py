@@ -14,11 +14,12 @@ def check_context(model, entry, input_tokens: int, output_tokens: int, strict: b
     The maximum comes from the catalog entry (``max_context``) or the Hugging Face config
     (``max_position_embeddings``); a bare ``--params`` model has none."""
     limit = getattr(entry, "max_context", None)
-    total = input_tokens + output_tokens
+    generated = 0 if getattr(model, "encoder", False) else output_tokens  # an encoder reads, it does not generate
+    total = input_tokens + generated
     if not limit or total <= limit:
         return []
-    message = (f"the context, {input_tokens:,} input + {output_tokens:,} output = {total:,} tokens, is longer than "
-               f"the {limit:,} tokens {model.id} supports")
+    parts = f"{input_tokens:,} input + {generated:,} output = {total:,} tokens" if generated else f"{total:,} tokens"
+    message = f"the context, {parts}, is longer than the {limit:,} tokens {model.id} supports"
     if strict:
         raise InputError(f"{message}; use --input-tokens and --output-tokens within it (--strict)")
     return [f"{message}: the estimate extrapolates past it (--strict makes this an error)"]
