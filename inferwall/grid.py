@@ -133,6 +133,18 @@ class Grid:
             return str(config[varying[0]])
         return " ".join(f"{BY_NAME[n].flag.lstrip('-')}={config[n]}" for n in varying)
 
+    def swept(self) -> tuple[str, str]:
+        """(what varies, what is fixed), as typed: ``--gpu h100, h200 x --batch 1 to 256 (9 values)`` and
+        ``--model llama-3.1-70b, --gpus 8``, for a chart's or a table's title."""
+        varied = []
+        for name in self.varying:
+            values = self.axes[name]
+            shown = ", ".join(values) if len(values) <= 4 else f"{values[0]} to {values[-1]} ({len(values)} values)"
+            varied.append(f"{BY_NAME[name].flag} {shown}")
+        fixed = [f"{BY_NAME[n].flag} {v[0]}" for n, v in self.axes.items() if len(v) == 1]
+        fixed += [BY_NAME[n].flag for n, v in self.fixed.items() if v is True]
+        return " x ".join(varied), ", ".join(fixed)
+
     def describe(self, config: dict[str, Any]) -> str:
         """The varying flags of a configuration as they would be typed: ``--gpu h100 --batch 8``."""
         return " ".join(f"{BY_NAME[n].flag} {config[n]}" for n in self.varying)

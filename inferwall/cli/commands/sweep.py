@@ -78,6 +78,7 @@ def sweep(
     """
     from inferwall import grid as g
     from inferwall.render import row_writer
+    from inferwall.units import plural
 
     from .. import charting
 
@@ -129,7 +130,9 @@ def sweep(
     finally:
         if progress:
             progress.close()
-    title = f"Sweep: {matched:,} of {run.total:,} configurations" if conditions else f"Sweep: {run.total:,} configurations"
+    count = f"{matched:,} of {run.total:,} configurations" if conditions else plural(run.total, "configuration")
+    varied, fixed = grid.swept()
+    title = f"Sweep of {varied or 'one configuration'}: {count}" + (f"; {fixed}" if fixed else "")
     writer.close(title)
     sys.stdout.flush()
     table_hints()
