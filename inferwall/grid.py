@@ -183,7 +183,8 @@ DEFAULT_COLUMNS = (
 # Default columns a terminal table may leave out to fit its width, the first one first.
 DROP_ORDER = (
     "output_tokens", "input_tokens", "pp", "dp", "weights_dtype", "memory.max_batch",
-    "cost.usd_per_million_tokens_blended", "decode.utilization", "tp", "model", "latency.ttft_s",
+    "cost.usd_per_million_tokens_blended", "decode.utilization", "tp", "model", "latency.ttft_s", "memory.fits",
+    "decode.bound", "throughput.output_tokens_per_s",
 )
 
 # The scenario column(s) that show a field's value, for adding varied fields to the default columns.

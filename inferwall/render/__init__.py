@@ -41,7 +41,7 @@ def machine_value(value: Any) -> str:
         if value == int(value) and abs(value) < 1e15:
             return str(int(value))
         return format(value, ".12g")
-    return str(value)
+    return printable(str(value))
 
 
 def printable(text: str) -> str:

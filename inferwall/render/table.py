@@ -163,6 +163,10 @@ def fitted_table(cols: Sequence[Col], title: str | None = None, header: bool = T
 
     if width == -1:
         width = target_width()
+    # escape control characters before measuring: an escape sequence shows as text, as wide as its escape
+    cols = [c._replace(header=printable(c.header),
+                       cells=[(printable(x[0]), x[1]) if isinstance(x, tuple) else printable(str(x)) for x in c.cells])
+            for c in cols]
     kept, widths, dropped = fit_columns(cols, width)
     if dropped:
         limit = f"COLUMNS={width}" if os.environ.get("COLUMNS") else f"the terminal's {width} columns"
@@ -176,7 +180,7 @@ def fitted_table(cols: Sequence[Col], title: str | None = None, header: bool = T
         con.print(Text(printable(title), style="bold"))
     t = _table(None, header)
     for c, w in zip(kept, widths):
-        head = printable(c.header)
+        head = c.header
         t.add_column(Text(head if len(head) <= w else wrap_header(head, w)), justify="right" if c.right else "left", no_wrap=not c.wrap, width=w,
                      min_width=w, overflow="fold" if c.wrap else "ignore", style=c.style)
     rows = max((len(c.cells) for c in kept), default=0)
@@ -185,7 +189,7 @@ def fitted_table(cols: Sequence[Col], title: str | None = None, header: bool = T
         for c in kept:
             cell = c.cells[i] if i < len(c.cells) else ""
             text, style = (cell if isinstance(cell, tuple) else (cell, None))
-            cells.append(Text(printable(str(text)), style=style or ""))
+            cells.append(Text(text, style=style or ""))
         t.add_row(*cells, style=row_styles[i] if i < len(row_styles) else None)
     con.print(t)
     return buf.getvalue()
@@ -208,7 +212,9 @@ def prose(lines: Sequence[str], width: int | None = -1) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "-" if x is None else (f"{x * 100:.3g}%" if x >= 0.001 else f"{x * 100:.2g}%")
+    if x is None or x != x or x in (float("inf"), float("-inf")):
+        return "-"
+    return f"{x * 100:.3g}%" if x >= 0.001 else f"{x * 100:.2g}%"
 
 
 def _usd(x: float | None) -> str:

@@ -335,8 +335,25 @@ def _legend(chart: Chart, width: int, color: bool, uni: bool) -> list[str]:
     return out
 
 
+def _printable(chart: Chart) -> Chart:
+    """Every text of the chart with control characters escaped: names from files never drive the terminal."""
+    from . import printable
+
+    def axis(a):
+        return a._replace(label=printable(a.label))
+
+    panels = tuple(p._replace(x=axis(p.x), y=axis(p.y), title=printable(p.title),
+                              series=tuple(s._replace(label=printable(s.label), end_label=printable(s.end_label))
+                                           for s in p.series),
+                              annotations=tuple(a._replace(text=printable(a.text)) for a in p.annotations))
+                   for p in chart.panels)
+    return chart._replace(title=printable(chart.title), caption=printable(chart.caption), panels=panels,
+                          legend=tuple(e._replace(label=printable(e.label)) for e in chart.legend))
+
+
 def draw(chart: Chart, width: int = 80, color: bool = False, unicode: bool = True) -> str:
     """The chart as text lines ``width`` characters wide (ending in a newline)."""
+    chart = _printable(chart)
     width = max(MIN_WIDTH, min(MAX_WIDTH, width))
     n = len(chart.panels)
     height = PANEL_HEIGHT.get(n, 8)

@@ -156,7 +156,8 @@ def plan(
     title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
     if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
         emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human,
-                         drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds")))
+                         drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds",
+                               "layout", "ttft_s", "precision")))
     for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}) + _result_warnings(result, slo,
                                                                                                       candidates):
         note(f"note: {line}")

@@ -92,8 +92,9 @@ def trend(
              f"{rates.period_years:g} years, {fixed}")
     if not charting.deliver(chart, output, lambda: charting.trend_chart(result, title, s.workload.batch)):
         emit(rows_output(pick_format(fmt), rows, columns, title,
-                         drop=("bandwidth_bytes_per_s_per_gpu", "peak_flops_per_gpu", "years_ahead", "batch",
-                               "compute_time_s", "memory_time_s", "critical_batch")))
+                         drop=(() if from_catalog else ("source",))  # every row a projection: says nothing
+                         + ("bandwidth_bytes_per_s_per_gpu", "peak_flops_per_gpu", "years_ahead", "batch",
+                            "compute_time_s", "memory_time_s", "critical_batch", "utilization", "tpot_s")))
     note(result.summary)
     for line in resolved.notes:
         note(f"note: {line}")
