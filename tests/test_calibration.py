@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import CALIBRATION, needs, require
+
 REPO = Path(__file__).resolve().parents[1]
-CALIBRATION = Path(__file__).resolve().parents[2] / "shared" / "validation" / "calibration.yaml"
 SCRIPT = REPO / "scripts" / "calibrate.py"
 
 # The figures docs/validation.md reports for the shipped defaults (median |error|, percent), and the targets.
@@ -22,8 +23,7 @@ DOCUMENTED = {"batch_given": 15.1, "max_throughput": 20.2}
 TARGETS = {"batch_given": 20.0, "max_throughput": 30.0}
 MARGIN = 5.0  # percentage points of slack for honest changes elsewhere in the model
 
-needs_data = pytest.mark.skipif(not CALIBRATION.is_file(),
-                                reason=f"calibration set not found at {CALIBRATION} (lives outside the repository)")
+needs_data = needs(CALIBRATION)
 
 
 def _load_script():
@@ -44,8 +44,7 @@ def cal():
 
 @pytest.fixture(scope="module")
 def report(cal):
-    if not CALIBRATION.is_file():
-        pytest.skip(f"calibration set not found at {CALIBRATION}")
+    require(CALIBRATION)
     results, skipped = cal.calibrate(CALIBRATION)
     return cal, results, skipped
 
