@@ -23,36 +23,41 @@ _DESCRIBED = {
     "memory_fraction": ("memory_fraction",), "batch": ("batch",),
 }
 _WORKLOAD = ("batch", "input_tokens", "output_tokens")  # always an input: given, or the default
+_FLAG = re.compile(r"^flag (--[a-z][a-z-]*)")
+_INPUTS = tuple((f.name, f.flag, f.name in _WORKLOAD) for f in FIELDS if not f.is_switch)
+
 TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
 if TYPE_CHECKING:
     from typing import Any
 
-_FLAG = re.compile(r"^flag (--[a-z][a-z-]*)")
-
 
 def label_origins(prov: dict[str, str], options: Any) -> dict[str, str]:
-    """``prov`` with every value named by its real origin (see the module docstring)."""
+    """``prov`` with every value named by its real origin (see the module docstring). Runs for every
+    configuration of a sweep, so it stays a plain loop."""
     origins: dict[str, str] = getattr(options, "origins", None) or {}
     out: dict[str, str] = {}
+    described: set[str] = set()
     for key, text in prov.items():
-        match = _FLAG.match(text)
-        if match and match[1] in BY_FLAG:
-            origin = origins.get(BY_FLAG[match[1]].name)
-            if origin:
-                text = origin + text[match.end():]
-        elif key in ("model", "gpu") and origins.get(key) not in (None, "default"):
-            text = f"{text}, named by {origins[key]}"
+        described.update(_DESCRIBED.get(key, ()))
+        if origins:
+            match = _FLAG.match(text) if text.startswith("flag --") else None
+            if match and match[1] in BY_FLAG:
+                origin = origins.get(BY_FLAG[match[1]].name)
+                if origin:
+                    text = origin + text[match.end():]
+            elif key in ("model", "gpu") and origins.get(key) not in (None, "default"):
+                text = f"{text}, named by {origins[key]}"
         out[key] = text
-    described = {name for key in out for name in _DESCRIBED.get(key, ())}
-    for f in FIELDS:
-        if f.name in described or f.is_switch:
+    values = vars(options)
+    for name, flag, workload in _INPUTS:
+        if name in described:
             continue
-        value = getattr(options, f.name, None)
+        value = values.get(name)
         if value is None:
-            if f.name in _WORKLOAD:
-                out[f.name] = "default"
-            continue
-        out[f.name] = origins.get(f.name) or f"flag {f.flag}"
+            if workload:
+                out[name] = "default"
+        else:
+            out[name] = origins.get(name) or f"flag {flag}"
     return out
 
 

@@ -202,6 +202,8 @@ def _scale_row(probe: BatchProbe, batch: int, minutes: float, idle: float, marks
 
 
 def _pct(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"  # summaries never say "inf%"
     return f"{x * 100:.3g}%" if x >= 0.001 else f"{x * 100:.2g}%"
 
 

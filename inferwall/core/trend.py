@@ -196,4 +196,6 @@ def _summary(rows: list[TrendRow], flip: TrendRow | None, roof: TrendRow | None,
 
 
 def _pct(x: float) -> str:
+    if not x == x or x in (float("inf"), float("-inf")):
+        return "-"  # summaries never say "inf%"
     return f"{x * 100:.3g}%" if x >= 0.001 else f"{x * 100:.2g}%"

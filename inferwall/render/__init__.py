@@ -53,15 +53,18 @@ def printable(text: str) -> str:
                    for c in text)
 
 
-def nonfinite_keys(value: Any, prefix: str = "") -> list[str]:
-    """Dotted keys whose value is an infinite or NaN float (what ``clean`` turns into null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return [prefix or "value"]
-    if isinstance(value, dict):
-        return [k for key, v in value.items() for k in nonfinite_keys(v, f"{prefix}.{key}" if prefix else str(key))]
-    if isinstance(value, (list, tuple)):
-        return [k for i, v in enumerate(value) for k in nonfinite_keys(v, f"{prefix}[{i}]")]
-    return []
+def nonfinite_keys(record: dict[str, Any]) -> list[str]:
+    """``section.key`` of every infinite or NaN float in a record of sections (what ``clean`` makes null).
+    Two levels, as estimate records have; sweeps call it for every row, so it stays a flat loop."""
+    out = []
+    for section, part in record.items():
+        if part.__class__ is dict:
+            for key, v in part.items():
+                if v.__class__ is float and v - v != 0.0:  # inf - inf and nan - nan are nan
+                    out.append(f"{section}.{key}")
+        elif part.__class__ is float and part - part != 0.0:
+            out.append(section)
+    return out
 
 
 def nonfinite_note(keys: list[str]) -> str:

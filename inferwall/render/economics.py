@@ -1,8 +1,9 @@
 """Records and tables for the economics commands (scale, bounds, implied, trend, intensity, plan).
 
-Machine formats (json, csv, tsv, markdown, yaml) go through ``render_rows`` / ``render_record`` with SI keys
-and full precision. The terminal table formats each column for reading (ms, %, $, k); rich is imported only
-when a table is drawn, and numbers are never truncated.
+Machine formats (json, csv, tsv, yaml, and markdown for rows) go through ``render_rows`` / ``render_record``
+with SI keys and full precision. The terminal table formats each column for reading (ms, %, $, k), fitted to
+the terminal's width (``render.table``); a single record's markdown is that same human view. Rich is imported
+only when a table is drawn, and numbers are never truncated.
 """
 
 from __future__ import annotations
