@@ -90,6 +90,8 @@ FIELDS: tuple[Field, ...] = (
     Field("collective_latency", "--collective-latency", "duration", "Small-message latency per collective: 10us.", EFFICIENCY, example="10us"),
     Field("reserve", "--reserve", "quantity", "Runtime reserve per GPU outside the KV pool (CUDA context, graphs, buffers) [default: the engine's].", EFFICIENCY, example="1GiB"),
     Field("memory_fraction", "--memory-fraction", "fraction", "The engine's memory fraction, with its semantics (vLLM: of total memory; TensorRT-LLM: of free memory) [default: the engine's].", EFFICIENCY, example=0.9),
+    # issue 14 item 5: what is otherwise a warning (a context longer than the model supports) becomes an error
+    Field("strict", "--strict", "switch", "Treat warnings about the inputs as errors (exit 2): a context longer than the model supports.", LAYOUT, default=False),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

@@ -83,10 +83,13 @@ class Options:
     collective_latency: Any = None
     reserve: Any = None
     memory_fraction: Any = None
+    strict: bool = False  # warnings about the inputs are errors (see input_checks)
+    # field -> where its value came from when not a flag (env, config file, plan line, default): provenance.py
+    origins: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def field_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+        return [f.name for f in fields(cls) if f.name != "origins"]  # the inputs, not where they came from
 
 
 @dataclass(frozen=True)
@@ -476,6 +479,9 @@ def build(o: Options, catalog: Catalog) -> Resolved:
     output_tokens = _int(o.output_tokens, "--output-tokens", 0) if o.output_tokens is not None else DEFAULT_OUTPUT_TOKENS
     if input_tokens > 10**9 or output_tokens > 10**9:
         raise InputError("--input-tokens and --output-tokens must be at most 1e9")
+    from inferwall.input_checks import check_context
+
+    notes.extend(check_context(model, model_entry, input_tokens, output_tokens, o.strict))
     batch_text = str(o.batch).strip().lower() if o.batch is not None else "1"
     batch_max = batch_text == "max"
     batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch")
@@ -502,6 +508,9 @@ def build(o: Options, catalog: Catalog) -> Resolved:
         prov["batch"] = f"--batch max: {best} ({why})"
         if best == 1 and why == "the weights alone do not fit":
             notes.append("--batch max: the weights alone do not fit; showing batch 1")
+    from inferwall.provenance import label_origins
+
+    prov = label_origins(prov, o)
     return Resolved(scenario=scenario, compute_explicit=compute_explicit, model_entry=model_entry,
                     gpu_entry=gpu_entry, provenance=prov, notes=tuple(dict.fromkeys(notes)), batch_max=batch_max)
 

@@ -20,19 +20,19 @@ from inferwall.calibration.rows import (BATCH1, FTL, MAXT_15, MAXT_19, STATIC, R
                                         trtllm_bench_limits, vllm_bench_rows)
 from inferwall.catalog import load_catalog, profiles
 
+from shared_data import CALIBRATION, CALIBRATION_V19, needs, require
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "validation"
-FILES = [SHARED / "calibration.yaml", SHARED / "calibration-trtllm-v0.19.yaml"]
-needs_data = pytest.mark.skipif(not all(f.is_file() for f in FILES),
-                                reason="needs the shared calibration data (../shared/validation beside the repository)")
+FILES = [CALIBRATION, CALIBRATION_V19]
+needs_data = needs(CALIBRATION_V19)
 # Regression bounds: the shipped medians (docs/validation.md) plus slack for honest changes elsewhere.
 BOUNDS = {MAXT_15: 14.0, MAXT_19: 14.0, FTL: 14.0, BATCH1: 8.0, STATIC: 20.0}
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    if not all(f.is_file() for f in FILES):
-        pytest.skip("needs the shared calibration data (../shared/validation beside the repository)")
+    for f in FILES:
+        require(f)
     catalog = load_catalog()
     cases, skipped = [], []
     for f in FILES:

@@ -95,3 +95,15 @@ def test_every_command_is_in_the_lazy_registry():
         names = [c.name for c in probe.registered_commands] + [g.name for g in probe.registered_groups]
         for name in names:
             assert commands.MODULE_OF.get(name) == info.name, (name, info.name)
+
+
+def test_skips_without_the_shared_data_say_why(tmp_path):
+    """Issue 14 item 22: a checkout without ../shared reports "N skipped: need the shared calibration data"."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "INFERWALL_SHARED": str(tmp_path / "absent")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_calibration.py",
+                           "-k", "not every_fixture"], capture_output=True, text=True, cwd=root, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "why tests were skipped" in done.stdout
+    assert "skipped: need the shared calibration data: " in done.stdout
+    assert str(tmp_path / "absent" / "validation" / "calibration.yaml") in done.stdout

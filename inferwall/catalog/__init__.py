@@ -352,10 +352,12 @@ class Catalog:
         norm = _norm(name)
         if norm in names:
             return self._entry(key, names[norm])
-        import difflib  # only on the error path
+        from inferwall.suggest import did_you_mean  # only on the error path
 
-        close = difflib.get_close_matches(norm, list(names), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        by_entry: dict[str, list[str]] = {}
+        for alias, entry_id in names.items():
+            by_entry.setdefault(entry_id, []).append(alias)
+        hint = did_you_mean(norm, by_entry)
         raise InputError(f"unknown {what} {name!r}{hint} (see 'inferwall {flag}' for the list)")
 
     def gpu(self, name: str) -> GpuEntry:
@@ -397,15 +399,15 @@ def load_model_file(path: str) -> ModelEntry:
     """A model from a Hugging Face config.json or an inferwall model YAML (one entry, or a models: list)."""
     data = load_document(path)
     if path.endswith(".json"):
-        from .hf_config import model_from_hf_config
+        from .hf_config import max_context, model_from_hf_config
 
         stem = os.path.splitext(os.path.basename(path))[0]
         if stem == "config":
             stem = os.path.basename(os.path.dirname(os.path.realpath(path))) or stem
         model = model_from_hf_config(data, path, model_id=stem)
         return ModelEntry(model=model, aliases=(), source_file=path, hf_id=None, status="user", params_total=None,
-                          params_active=None, params_derived_total=None, params_derived_active=None, max_context=None,
-                          sources=(f"Hugging Face config {path}",))
+                          params_active=None, params_derived_total=None, params_derived_active=None,
+                          max_context=max_context(data), sources=(f"Hugging Face config {path}",))
     if isinstance(data, dict) and "models" in data:
         items = data["models"]
         if not isinstance(items, list) or len(items) != 1:

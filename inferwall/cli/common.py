@@ -12,14 +12,25 @@ if TYPE_CHECKING:
 
 
 def emit(text: str) -> None:
-    """Data goes to stdout, and only data."""
+    """Data goes to stdout, and only data; what a table left out to fit the terminal is said on stderr."""
     sys.stdout.write(text)
     sys.stdout.flush()
+    table_hints()
+
+
+def table_hints() -> None:
+    """Notes from the tables drawn so far (columns left out to fit the width), on stderr."""
+    table = sys.modules.get("inferwall.render.table")  # no table drawn: nothing to import or say
+    if table is not None:
+        for line in table.take_hints():
+            note(f"note: {line}")
 
 
 def note(text: str) -> None:
-    """Messages, warnings and notes go to stderr."""
-    sys.stderr.write(text.rstrip() + "\n")
+    """Messages, warnings and notes go to stderr; control characters from names in files are escaped."""
+    from inferwall.render import printable
+
+    sys.stderr.write("\n".join(printable(line) for line in text.rstrip().split("\n")) + "\n")
 
 
 def pick_format(fmt: Format | None) -> Format:
@@ -70,6 +81,7 @@ def guarded(body: "Callable[[], int | None]", debug: bool = False) -> int:
 
 def fail(message: str, code: int) -> int:
     """One line on stderr: control characters from user input are escaped, never echoed raw."""
-    line = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message.strip())
-    sys.stderr.write(line + "\n")
+    from inferwall.render import printable
+
+    sys.stderr.write(printable(message.strip()) + "\n")
     return code

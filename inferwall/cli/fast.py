@@ -80,6 +80,7 @@ def parse_estimate(args: list[str]) -> tuple[dict[str, Any], str | None, list[st
             else:
                 values[f.name] = value
     scenario: dict[str, Any] = {}
+    origins: dict[str, str] = {}  # as the CLI names them (inferwall.provenance)
     for f in FIELDS:
         if f.name in values:
             scenario[f.name] = values[f.name]
@@ -90,8 +91,12 @@ def parse_estimate(args: list[str]) -> tuple[dict[str, Any], str | None, list[st
             if f.cli_int and not (env.isascii() and env.isdigit()):
                 return None
             scenario[f.name] = int(env) if f.cli_int else env
+            origins[f.name] = f"env {f.envvar}"
         else:
             scenario[f.name] = f.default
+            if f.default is not None:
+                origins[f.name] = "default"
+    scenario["origins"] = origins
     if fmt is None and os.environ.get("INFERWALL_FORMAT"):
         fmt = os.environ["INFERWALL_FORMAT"].lower()
         if fmt not in FORMATS:

@@ -23,6 +23,8 @@ import heapq
 import math
 from dataclasses import dataclass, field, replace
 
+from inferwall.units import number  # formatting only: standard library, no I/O
+
 from .economics import BatchProbe, first_true, largest_batch, series_125
 from .estimate import estimate, validate_layout
 from .types import CoreError, Estimate, Parallelism, Scenario
@@ -365,8 +367,8 @@ def _summary(r: PlanResult, demand: Demand, opts: SearchOptions) -> str:
     layout = f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else "")
     if opts.pareto:
         return (f"Pareto frontier of per-user speed against cost per token: {len(r.configs)} points, from "
-                f"{c.user_tokens_per_s:,.4g} tokens/s per user at ${c.usd_per_million_output_tokens:,.4g}/M to "
-                f"{r.configs[-1].user_tokens_per_s:,.4g} at ${r.configs[-1].usd_per_million_output_tokens:,.4g}/M.")
+                f"{number(c.user_tokens_per_s)} tokens/s per user at ${number(c.usd_per_million_output_tokens)}/M to "
+                f"{number(r.configs[-1].user_tokens_per_s)} at ${number(r.configs[-1].usd_per_million_output_tokens)}/M.")
     return (f"Cheapest for {demand.describe()}: {c.replicas} x {c.gpus_per_replica} {c.gpu} ({layout}, {c.precision}) "
             f"at batch {c.batch}, ${c.usd_per_hour:,.2f}/h; {c.binds} binds "
             f"(batch limit {c.batch_limit:,}, set by {c.batch_limited_by}).")

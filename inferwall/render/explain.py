@@ -7,16 +7,29 @@ as plain text on stderr and renders in a CI summary.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from inferwall.core import Estimate, PhaseCost
 from inferwall.core.dtypes import nbytes, peak_flops
 from inferwall.core.economics import BoundShift
-from inferwall.units import count, seconds, si
+from inferwall.units import binary_bytes, count, number, plural, seconds, si
 
 
 def _e(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"  # never "inf" or "nan": the record's notes say what overflowed
     return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 or x == 0 else f"{x:.3e}"
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.3g}%" if math.isfinite(x) else "-"
+
+
+def _usd(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"${x:,.2f}" if x >= 1 else f"${x:.4g}"
 
 
 def _phase_lines(name: str, p: PhaseCost, est: Estimate) -> list[str]:
@@ -55,9 +68,9 @@ def _phase_lines(name: str, p: PhaseCost, est: Estimate) -> list[str]:
                  f"**{p.bound}** binds (compute-bound kernels, memory-bound kernels, communication and fixed costs "
                  f"compared; the pure roofline terms are compute {seconds(terms['compute'])}, memory "
                  f"{seconds(terms['memory'])})")
-    lines.append(f"- utilization = FLOPs / (time × GPUs × peak) = {_e(p.flops)} / ({seconds(p.time_s)} × "
-                 f"{s.parallelism.gpus_per_replica} × {_e(peak)}) = **{p.utilization * 100:.3g}%**; bandwidth "
-                 f"utilization **{p.bandwidth_utilization * 100:.3g}%**; arithmetic intensity "
+    lines.append(f"- utilization = FLOPs / (time × GPUs per replica × peak) = {_e(p.flops)} / ({seconds(p.time_s)} × "
+                 f"{s.parallelism.gpus_per_replica} × {_e(peak)}) = **{_pct(p.utilization)}**; bandwidth "
+                 f"utilization **{_pct(p.bandwidth_utilization)}**; arithmetic intensity "
                  f"{_e(p.arithmetic_intensity)} FLOP/B")
     return lines
 
@@ -99,7 +112,7 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
                f"{src.get('model', 'flags')}")
     peak = peak_flops(acc, prec.compute) or 0.0
     out.append(f"- accelerator **{acc.id}**: {_e(peak)} FLOP/s dense {prec.compute}, {si(acc.bandwidth_bytes_per_s, 'B/s')} "
-               f"HBM, {si(acc.memory_bytes, 'B')} — {src.get('gpu', 'flags')}")
+               f"HBM, {binary_bytes(acc.memory_bytes)} — {src.get('gpu', 'flags')}")
     for what in ("model", "gpu"):
         for line in (cited or {}).get(what, ())[:3]:
             out.append(f"  - {what} source: {line}")
@@ -112,7 +125,11 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
     out.append(f"- precision: weights {prec.weights} ({nbytes(prec.weights):g} B), KV {prec.kv} "
                f"({nbytes(prec.kv):g} B), compute {prec.compute} — {src.get('precision', 'default')}")
     out.append(f"- layout: tp={par.tp} pp={par.pp} dp={par.dp} ep={par.ep}; batch {w.batch}, {w.input_tokens} input and "
-               f"{w.output_tokens} output tokens" + (f" — {src['batch']}" if "batch" in src else ""))
+               f"{w.output_tokens} output tokens" + (f" — batch: {src['batch']}" if "batch" in src else ""))
+    for key in ("gpus", "tp", "pp", "dp", "ep", "input_tokens", "output_tokens", "active_params", "layers", "hidden",
+                "heads", "kv_heads", "head_dim"):
+        if key in src:
+            out.append(f"  - {key.replace('_', ' ')}: {src[key]}")
     eff = s.efficiency
     eng = s.engine
     out.append(f"- engine **{eng.id}** {eng.version} ({eng.batching} batching) — {src.get('engine', '')}")
@@ -165,13 +182,14 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
 
     mem = est.memory
     out += ["", "## Memory per GPU", "",
-            f"- weights / (tp × pp) = {si(mem.weights_bytes_per_gpu, 'B')}; KV = batch × {si(mem.kv_bytes_per_sequence, 'B')} "
-            f"per sequence = {si(mem.kv_cache_bytes_per_gpu, 'B')}; workspace {si(mem.activation_bytes_per_gpu, 'B')}; "
-            f"reserve {si(mem.reserve_bytes_per_gpu, 'B')}",
+            f"- weights / (tp × pp) = {binary_bytes(mem.weights_bytes_per_gpu)}; KV = batch × "
+            f"{binary_bytes(mem.kv_bytes_per_sequence)} per sequence = {binary_bytes(mem.kv_cache_bytes_per_gpu)}; "
+            f"workspace {binary_bytes(mem.activation_bytes_per_gpu)}; reserve {binary_bytes(mem.reserve_bytes_per_gpu)}",
             f"- the KV pool is {s.memory.memory_fraction:g} of {s.memory.fraction_of} memory "
             f"({'after weights, activations and reserve' if s.memory.fraction_of == 'free' else 'holding the rest'}): "
-            f"{si(mem.kv_pool_bytes_per_gpu, 'B')}; **{'fits' if mem.fits else 'does not fit'}**; largest batch "
-            f"{mem.max_batch} ({mem.batch_limited_by}); smallest replica {mem.min_gpus} GPUs"
+            f"{binary_bytes(mem.kv_pool_bytes_per_gpu)}; **{'fits' if mem.fits else 'does not fit'}**; largest batch "
+            f"{mem.max_batch:,} ({mem.batch_limited_by}); smallest replica "
+            f"{plural(mem.min_gpus, 'GPU') if mem.min_gpus else 'none up to the search limit'}"
             + (f" ({mem.min_gpus_layout})" if mem.min_gpus_layout else "")]
     lat, thr, cost = est.latency, est.throughput, est.cost
     steps = max(w.output_tokens - 1, 0) if est.decode else 0
@@ -182,16 +200,17 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
     if sv is not None:
         out.append(f"- output tokens/s = requests per cycle × output tokens / cycle × replicas = "
                    f"{sv.requests_per_cycle:,.0f} × {w.output_tokens} / {seconds(sv.cycle_time_s)} × {par.dp} = "
-                   f"**{thr.output_tokens_per_s:,.1f}**")
+                   f"**{number(thr.output_tokens_per_s)}**")
     if cost.usd_per_hour is not None:
-        out.append(f"- $/hour = GPUs × $/GPU-hour = {par.gpus} × {price:g} = **${cost.usd_per_hour:,.2f}**")
+        out.append(f"- $/hour = GPUs × $/GPU-hour = {par.gpus} × {price:g} = **{_usd(cost.usd_per_hour)}**")
         if cost.usd_per_million_output_tokens is not None:
             out.append(f"- $ per M output tokens = decode time × replica $/s / output tokens = **"
-                       f"${cost.usd_per_million_output_tokens:.4g}**; input **${cost.usd_per_million_input_tokens:.4g}**; "
-                       f"blended = total time × replica $/s / all tokens = **${cost.usd_per_million_tokens_blended:.4g}**")
+                       f"{_usd(cost.usd_per_million_output_tokens)}**; input **{_usd(cost.usd_per_million_input_tokens)}**; "
+                       f"blended = total time × replica $/s / all tokens = **{_usd(cost.usd_per_million_tokens_blended)}**")
     b = est.bounds
-    out.append(f"- forward passes/s: FLOP-bound = GPUs × peak / (2 × matmul params) = **{b.compute_forward_passes_per_s:,.1f}**; "
-               f"bandwidth-bound = GPUs × bandwidth / weight bytes = **{b.memory_forward_passes_per_s:,.1f}**")
+    out.append(f"- forward passes/s per replica: FLOP-bound = GPUs per replica × peak / (2 × matmul params) = "
+               f"**{number(b.compute_forward_passes_per_s)}**; bandwidth-bound = GPUs per replica × bandwidth / weight "
+               f"bytes = **{number(b.memory_forward_passes_per_s)}**")
     if est.error_band is not None:
         band = est.error_band
         out.append(f"- expected error: **±{band.p80 * 100:.0f}%** (p80 of {band.n} calibration rows in the regime "

@@ -10,6 +10,8 @@ from inferwall.core import Estimate, PhaseCost
 from inferwall.core.dtypes import peak_flops
 from inferwall.core.energy import Energy, energy_of
 
+from . import nonfinite_keys, nonfinite_note
+
 
 def energy_record(energy: Energy) -> dict[str, Any]:
     """The ``energy`` section: device power and joules per token (docs/economics.md, "Energy")."""
@@ -79,14 +81,19 @@ def serving_record(est: Estimate) -> dict[str, Any] | None:
     }
 
 
+def _whole(count: float) -> int | float:
+    """A parameter count is a whole number (``70553706496``, not ``70553706496.0``)."""
+    return int(round(count)) if count == count and abs(count) < 1e30 else count
+
+
 def scenario_record(est: Estimate) -> dict[str, Any]:
     """Every resolved input of an estimate (the ``scenario`` section every record shares)."""
     s = est.scenario
     acc, m, par, w, eff, prec = s.accelerator, s.model, s.parallelism, s.workload, s.efficiency, s.precision
     return {
         "model": m.id,
-        "params": est.params,
-        "active_params": est.active_params,
+        "params": _whole(est.params),
+        "active_params": _whole(est.active_params),
         "gpu": acc.id,
         "gpus": par.gpus,
         "tp": par.tp,
@@ -137,7 +144,7 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
     mem = est.memory
     energy = energy_of(est)
     notes = tuple(dict.fromkeys(tuple(notes) + energy.notes))
-    return {
+    record = {
         "scenario": scenario,
         "prefill": _phase(est.prefill, decode=False),
         "decode": _phase(est.decode, decode=True),
@@ -181,6 +188,10 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
         "sources": dict(provenance or {}),
         "notes": list(notes),
     }
+    overflowed = nonfinite_keys(record)
+    if overflowed:
+        record["notes"].append(nonfinite_note(overflowed))
+    return record
 
 
 def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:

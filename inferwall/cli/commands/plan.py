@@ -55,6 +55,7 @@ def plan(
     from inferwall.inputs import build
     from inferwall.prices import parse_price_spec
     from inferwall.render.economics import integer, pct, rate, rows_output, secs, text, usd
+    from inferwall.units import plural
 
     from ..common import catalog, emit, note, pick_format
     from ._flags import duration, options_from, positive, split_list
@@ -105,7 +106,9 @@ def plan(
         native_weights = None
         for p in dict.fromkeys(precisions):
             try:
-                resolved = build(options_from(flags, gpu=gid, precision=p), cat)
+                searched = {"gpu": "plan's search", "precision": "plan's search"}
+                resolved = build(options_from(flags, gpu=gid, precision=p,
+                                              origins={**flags.get("origins", {}), **searched}), cat)
             except CoreError as exc:  # this accelerator cannot run it (no FLOP/s listed, an impossible dtype)
                 skipped.setdefault(gid, str(exc))
                 continue
@@ -160,12 +163,15 @@ def plan(
     kind = "Pareto frontier" if pareto else f"Cheapest {top}"
     title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
     if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
-        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human))
-    for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}):
+        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human,
+                         drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds",
+                               "layout", "ttft_s", "precision")))
+    for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}) + _result_warnings(result, slo,
+                                                                                                      candidates):
         note(f"note: {line}")
     no_price = sorted(g for g, why in skipped.items() if why == "no price")
     if no_price:
-        note(f"note: skipped {len(no_price)} accelerators without a price ({', '.join(no_price)}); "
+        note(f"note: skipped {plural(len(no_price), 'accelerator')} without a price ({', '.join(no_price)}); "
              "give --price (2.5 for every GPU searched, or GPU=PRICE pairs such as h100=2.1,mi300x=2.5), "
              "with --gpus-from to pick them")
     ranked = [row["gpu"] for row in rows]
@@ -184,11 +190,33 @@ def plan(
     for g, why in others.items():
         note(f"note: skipped {g}: {why}")
     pruned = [g for g, why in result.skipped if why != "no price"]
-    note(f"searched {result.evaluated_layouts:,} layouts on {len(candidates)} GPU x precision candidates "
-         f"({result.evaluations:,} estimates, {len(pruned)} candidates pruned by cost bounds) in {elapsed:.2f} s")
+    note(f"searched {plural(result.evaluated_layouts, 'layout')} on {plural(len(candidates), 'GPU x precision candidate')} "
+         f"({plural(result.evaluations, 'estimate')}, {plural(len(pruned), 'candidate')} pruned by cost bounds) in "
+         f"{elapsed:.2f} s")
     if not result.configs:
         raise CheckFailed(result.summary)
     note(result.summary)
+
+
+SLOW_FIRST_TOKEN_S = 10.0  # without --max-ttft, a listed TTFT above this gets a note: nobody waits that long unasked
+
+
+def _result_warnings(result, slo, candidates) -> list[str]:
+    """What the objectives given leave unsaid about the configurations listed."""
+    from inferwall.units import seconds
+
+    out = []
+    model = candidates[0].scenario.model
+    if model.encoder and slo.max_tpot_s is not None:
+        out.append(f"{model.id} is an encoder: it generates no tokens one by one, so --max-tpot has nothing to bound "
+                   "(its only latency is the pass over the input; use --max-ttft)")
+    if slo.max_ttft_s is None and result.configs:
+        slowest = max(result.configs, key=lambda c: c.ttft_s)
+        if slowest.ttft_s >= SLOW_FIRST_TOKEN_S:
+            rank = result.configs.index(slowest) + 1
+            out.append(f"no --max-ttft was given, and the first token takes up to {seconds(slowest.ttft_s)} (rank "
+                       f"{rank}: {slowest.gpu}, batch {slowest.batch:,}); add --max-ttft to bound it")
+    return out
 
 
 def _group_notes(notes: list[str], gpu_ids: set[str]) -> list[str]:
