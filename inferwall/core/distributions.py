@@ -136,9 +136,9 @@ class LengthDistribution:
             raise CoreError(f"lognormal lengths: the mean {mean:g} must lie in [{low}, {high}]")
         name = label or (f"lognormal mean {mean:g} sd {sd:g}" + ("" if (low, high) == (1, MAX_LENGTH)
                                                                   else f" in {low}..{high}"))
-        if sd == 0 or low == high:
-            return cls((int(round(mean)),), (1.0,), name)
         sigma = math.sqrt(math.log1p((sd / mean) ** 2))
+        if sigma < 1e-6 or low == high:  # no spread to speak of
+            return cls((min(high, max(low, int(round(mean)))),), (1.0,), name)
         # continuous support [low - 0.5, high + 0.5]: whole lengths are the continuous ones rounded
         lo_x, hi_x = max(low - 0.5, 1e-9), high + 0.5
 
@@ -264,7 +264,8 @@ class Arrivals:
 
     ``process`` is ``poisson`` (exponential gaps, coefficient of variation 1), ``constant`` (equal gaps, 0) or
     ``bursty`` (gamma-distributed gaps with coefficient of variation ``cv``; ``cv > 1`` is burstier than
-    Poisson). vLLM's ``--burstiness`` factor is the gamma shape, ``1 / cv**2``.
+    Poisson). vLLM's ``--burstiness`` factor is the gamma shape, ``1 / cv**2``. ``cv`` is set by the process
+    for ``poisson`` (1) and ``constant`` (0).
     """
 
     rate: float
@@ -276,12 +277,15 @@ class Arrivals:
             raise CoreError(f"request rate must be a positive finite number of requests per second, got {self.rate!r}")
         if self.process not in ARRIVAL_PROCESSES:
             raise CoreError(f"unknown arrival process {self.process!r}; valid: {', '.join(ARRIVAL_PROCESSES)}")
-        if self.process == "bursty" and not (math.isfinite(self.cv) and 0 < self.cv <= 100):
+        if self.process == "bursty" and not (isinstance(self.cv, (int, float)) and math.isfinite(self.cv)
+                                             and 0 < self.cv <= 100):
             raise CoreError(f"a bursty arrival's coefficient of variation must be in (0, 100], got {self.cv!r}")
+        if self.process != "bursty":  # the process fixes it
+            object.__setattr__(self, "cv", 0.0 if self.process == "constant" else 1.0)
 
     @property
     def interarrival_cv(self) -> float:
-        return {"poisson": 1.0, "constant": 0.0}.get(self.process, self.cv)
+        return self.cv
 
     @property
     def interarrival_scv(self) -> float:

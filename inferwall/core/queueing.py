@@ -245,7 +245,7 @@ def kingman_wait(arrival_rate: float, service_mean: float, arrival_scv: float, s
 
 LENGTH_POINTS = 24  # length distributions are compressed to this many equal-probability points
 TTFT_POINTS = 8  # input lengths for the TTFT distribution
-E2E_TTFT_POINTS = 4  # TTFT quantiles convolved with the decode time for E2E
+TTFT_GRID_TOP = 0.9999  # the TTFT distribution is tabulated up to this quantile for E2E
 RESIDUAL_KINDS = 4  # kinds of iteration in progress at an arrival
 QUANTILE_GRID = 48  # points of the grid on which percentiles are bracketed
 _GAUSS_HERMITE_3 = ((-math.sqrt(3.0), 1 / 6), (0.0, 2 / 3), (math.sqrt(3.0), 1 / 6))
@@ -460,19 +460,18 @@ class _Model:
         # an iteration's time against its prompt tokens, at this state's decoders: tabulated on a geometric
         # grid (0, then 16 tokens up to the budget, ratio sqrt 2) and interpolated linearly, to spend few calls
         # of the cost model
-        grid = [0.0] + [min(k, 2 ** (i / 2)) for i in range(8, 2 * max(4, math.ceil(math.log2(k))) + 1)]
-        grid = sorted(set(grid))
-        table = [cost(st.decoders, ctx, g, g * per_token) for g in grid]
+        token_grid = sorted({0.0, *(min(k, 2 ** (i / 2)) for i in range(8, 2 * max(4, math.ceil(math.log2(k))) + 1))})
+        token_times = [cost(st.decoders, ctx, g, g * per_token) for g in token_grid]
 
         def iteration(tokens: float) -> float:
             tokens = min(max(tokens, 0.0), k)
-            i = bisect_left(grid, tokens)
+            i = bisect_left(token_grid, tokens)
             if i == 0:
-                return table[0]
-            if i >= len(grid):
-                return table[-1]
-            lo, hi = grid[i - 1], grid[i]
-            return table[i - 1] + (table[i] - table[i - 1]) * (tokens - lo) / (hi - lo)
+                return token_times[0]
+            if i >= len(token_grid):
+                return token_times[-1]
+            lo, hi = token_grid[i - 1], token_grid[i]
+            return token_times[i - 1] + (token_times[i] - token_times[i - 1]) * (tokens - lo) / (hi - lo)
 
         # -- the iteration in progress when a request arrives: decode-only, or one carrying prompt chunks.
         # Arrivals land in each kind in proportion to its frequency x its length (length-biased).
@@ -529,20 +528,18 @@ class _Model:
                                           w * share * p / 2, 1 + stretch * min(1.0, room / self.mean_s)))
         ahead = rate * residual * self.mean_s
 
-        # -- waiting for admission: c slots (the request cap, or the KV cache in average requests), each held
-        # for a request's life (Allen-Cunneen M/G/c)
-        prefill_life = [(v, p, m * st.full_s if m > 1 else iteration(v + extra))
-                        for v, p in self.s_points for m in (self.chunks(k, v),)]
-        mean_life = sum(p * life for _, p, life in prefill_life) + self.decode_steps * tau
-        life_second = sum(p * q * (life + (tv - 1) * tau) ** 2 for _, p, life in prefill_life
-                          for tv, q in self.t_points)
-        life_scv = max(0.0, life_second / mean_life ** 2 - 1)
-        kv_token_time = sum(p * q * (sv + tv) * (life + (tv - 1) * tau)
-                            for sv, p, life in prefill_life for tv, q in self.t_points)
-        slots = min(float(self.limits.running_cap), self.limits.kv_capacity_tokens * mean_life / kv_token_time)
-        offered = rate * mean_life
+        # -- waiting for admission: c slots, each held for a request's life of (chunks + T - 1) iterations
+        # (Allen-Cunneen M/G/c). The slots are the running cap, or, if the KV cache binds first, as many as
+        # hold its mean use at the same occupancy; the occupancy is the one that sets the saturation rate.
+        use = self.occupancy(st.x)
+        lives = [(self.chunks(k, v) + tv - 1, p * q) for v, p in self.s_points for tv, q in self.t_points]
+        mean_life = sum(life * w for life, w in lives)
+        life_scv = max(0.0, sum(life * life * w for life, w in lives) / mean_life ** 2 - 1)
+        offered = st.x * mean_life  # requests running: rate x life
+        binding = max(use["running_requests"], use["kv_capacity"])
+        slots = offered / binding if binding > 0 else float(self.limits.running_cap)
         admit_waits = erlang_c_continuous(slots, offered) if offered < slots else 1.0
-        admit_wait = allen_cunneen_wait(rate, mean_life, slots, self.ca2, life_scv)
+        admit_wait = allen_cunneen_wait(rate, mean_life * tau, slots, self.ca2, life_scv)
 
         # -- waiting for the prompts ahead: the token budget as one FCFS server that works through prompt
         # tokens at a full iteration's time per token, tau_k / k (G/G/1, Kingman). Its wait counts all prompt
@@ -558,10 +555,10 @@ class _Model:
         wait_mean = admit_wait + prompt_wait
         ttft_cdf = _ttft_cdf(terms, waits, wait_mean)
         ttft_mean = sum(w * (d + length / 2 + wait_mean * stretch) for d, length, w, stretch in terms)
-        e2e_levels = [(i + 0.5) / E2E_TTFT_POINTS for i in range(E2E_TTFT_POINTS)]
-        found = _quantiles(ttft_cdf, list(PERCENTILES) + e2e_levels, min(d for d, *_ in terms), ttft_mean)
-        ttft = Percentiles(*found[:len(PERCENTILES)], mean=ttft_mean)
-        ttft_points = found[len(PERCENTILES):]
+        found, ttft_grid, ttft_values = _quantiles(ttft_cdf, PERCENTILES, min(d for d, *_ in terms), ttft_mean,
+                                                   top=TTFT_GRID_TOP)
+        ttft = Percentiles(*found, mean=ttft_mean)
+        ttft_table = _interpolated(ttft_grid, ttft_values) if ttft_grid else ttft_cdf
 
         # -- TPOT: a request's mean iteration over its decode steps. Prompts arriving meanwhile (a renewal
         # count, variance c_a^2 x mean) each add their prefill's extra iteration time Y; the decoder count
@@ -578,7 +575,9 @@ class _Model:
         # a request's decode window is itself lengthened by the prompts that arrive in it (a share
         # busy = 1 - tau_d / tau of the time), which amplifies their count's spread by 1 / (1 - busy)
         busy = max(0.0, min(0.95, 1 - st.decode_s / tau))
-        prefill_var = st.x * (y_second - y_mean ** 2 + self.ca2 * y_mean ** 2) / (1 - busy) ** 2
+        # the prompt queue also bunches prefill iterations into its busy periods: by 1 / sqrt(1 - rho)
+        prefill_var = st.x * (y_second - y_mean ** 2 + self.ca2 * y_mean ** 2) / (1 - busy) ** 2 \
+            / math.sqrt(1 - min(rho, 0.9))
         drift_var = slope * slope * count_var
         correlation_s = max(self.decode_steps * tau, tau) / (1 - elasticity)
         tpot_points = []
@@ -594,22 +593,26 @@ class _Model:
         if tpot_points:
             def tpot_cdf(value: float) -> float:
                 return sum(q * _normal_cdf_at(value, tau, sd) for _, q, sd in tpot_points) / weight
-            tpot = Percentiles(*_quantiles(tpot_cdf, PERCENTILES, 0.0, tau), mean=tau)
+            tpot = Percentiles(*_quantiles(tpot_cdf, PERCENTILES, 0.0, tau)[0], mean=tau)
 
-        # -- E2E = TTFT + decode steps x TPOT: TTFT as equal-probability points, TPOT normal per output length
+        # -- E2E = TTFT + decode steps x TPOT: the TTFT distribution (tabulated above) shifted by the decode
+        # time of each output length, whose TPOT is normal (three-point Gauss-Hermite)
         first_only = 1 - weight
+        shifts = [(q * w, steps * max(0.0, tau + z * sd)) for steps, q, sd in tpot_points for z, w in _GAUSS_HERMITE_3]
 
         def e2e_cdf(value: float) -> float:
-            total = first_only * ttft_cdf(value) if first_only > 1e-12 else 0.0
-            for steps, q, sd in tpot_points:
-                spread = steps * sd
-                centre = value - steps * tau
-                total += q * sum(_normal_cdf_at(centre, t0, spread) for t0 in ttft_points) / E2E_TTFT_POINTS
+            total = first_only * ttft_table(value) if first_only > 1e-12 else 0.0
+            for w, shift in shifts:
+                total += w * ttft_table(value - shift)
             return total
 
         e2e_mean = ttft_mean + self.decode_steps * tau
-        e2e = Percentiles(*_quantiles(e2e_cdf, PERCENTILES, ttft_points[0], e2e_mean), mean=e2e_mean)
-        return {"ttft": ttft, "tpot": tpot, "e2e": e2e, "concurrency": offered, "queued": rate * wait_mean}
+        e2e = Percentiles(*_quantiles(e2e_cdf, PERCENTILES, ttft.p50 * 0.5, e2e_mean)[0], mean=e2e_mean)
+        # requests in flight (Little's law): from their first chunk to their last token
+        running = rate * (sum(d * p for d, p, _ in own) + self.decode_steps * tau)
+        # requests waiting for their first iteration: the rest of the one in progress, then the queues
+        queued = rate * (residual + wait_mean)
+        return {"ttft": ttft, "tpot": tpot, "e2e": e2e, "concurrency": running, "queued": queued}
 
 
 def _normal_cdf_at(value: float, mean: float, sd: float) -> float:
@@ -706,17 +709,17 @@ def _counts(mean: float, dispersion: float, most: int = 3) -> list[tuple[int, fl
     return out
 
 
-def _quantiles(cdf, levels, low: float, scale: float) -> list[float]:
+def _quantiles(cdf, levels, low: float, scale: float, top: float | None = None):
     """The smallest x with cdf(x) >= q for each level q: the CDF on a geometric grid from ``low`` (where it
-    is ~0) to where it passes the highest level, then bisection inside the bracketing cell (relative
-    precision ~0.1%)."""
-    top = max(levels)
+    is ~0) to where it passes ``top`` (default: the highest level), then bisection inside the bracketing cell
+    (relative precision ~0.1%). Returns the quantiles, and the grid with its CDF values."""
+    top = max(levels) if top is None else top
     low = max(low, 1e-9 * scale)
     high = max(2 * scale, 2 * low)
     while cdf(high) < top:
         high *= 2
         if high > 1e12:
-            return [math.inf] * len(levels)
+            return [math.inf] * len(levels), [], []
     ratio = (high / low) ** (1 / (QUANTILE_GRID - 1))
     grid = [low * ratio**i for i in range(QUANTILE_GRID)]
     values = [cdf(x) for x in grid]
@@ -731,7 +734,20 @@ def _quantiles(cdf, levels, low: float, scale: float) -> list[float]:
             mid = (lo + hi) / 2
             lo, hi = (lo, mid) if cdf(mid) >= q else (mid, hi)
         out.append(hi)
-    return out
+    return out, grid, values
+
+
+def _interpolated(grid: list[float], values: list[float]):
+    """A CDF from its values on a grid: 0 below it, linear inside, 1 above."""
+    def cdf(x: float) -> float:
+        if x <= grid[0]:
+            return 0.0 if x < grid[0] else values[0]
+        i = bisect_left(grid, x)
+        if i >= len(grid):
+            return 1.0
+        lo, hi = grid[i - 1], grid[i]
+        return values[i - 1] + (values[i] - values[i - 1]) * (x - lo) / (hi - lo)
+    return cdf
 
 
 def solve_load(iteration_time: IterationTime, limits: EngineLimits, traffic: Traffic) -> LoadResult:

@@ -182,7 +182,7 @@ class EngineSimulation:
     e2e_s: tuple[float, ...]
     queue_wait_s: tuple[float, ...]  # arrival to admission
     concurrency: float  # time-average requests running
-    queued: float  # time-average requests waiting
+    queued: float  # mean requests arrived but not admitted
     iteration_s: float  # mean iteration time
     decode_batch: float  # mean decoders per iteration
     prefill_tokens_per_iteration: float
@@ -267,7 +267,7 @@ def simulate_engine(iteration_time: IterationTime, limits: EngineLimits, traffic
     left = requests
     measuring = False
     window_start = window_end = 0.0
-    running_area = waiting_area = busy_time = 0.0
+    running_area = busy_time = 0.0
     window_iterations = window_decode = window_prefill = 0
     backlog_at_end = 0
     completed_in_window = output_in_window = input_in_window = 0
@@ -312,7 +312,6 @@ def simulate_engine(iteration_time: IterationTime, limits: EngineLimits, traffic
             if measuring and iteration > start_iteration:
                 span = t - start_t
                 running_area += running * span
-                waiting_area += len(waiting) * span
                 busy_time += span
                 steps = iteration - start_iteration
                 window_iterations += steps
@@ -355,7 +354,6 @@ def simulate_engine(iteration_time: IterationTime, limits: EngineLimits, traffic
         tau = cost(decoders, context, tokens, spans)
         if measuring:
             running_area += running * tau
-            waiting_area += len(waiting) * tau
             busy_time += tau
             window_iterations += 1
             window_decode += decoders
@@ -406,7 +404,10 @@ def simulate_engine(iteration_time: IterationTime, limits: EngineLimits, traffic
         ttft_s=tuple(first_token[i] - arrived[i] for i in recorded),
         e2e_s=tuple(finished[i] - arrived[i] for i in recorded),
         queue_wait_s=tuple(admitted[i] - arrived[i] for i in recorded),
-        concurrency=running_area / window, queued=waiting_area / window,
+        # waiting: arrived and not yet admitted (Little's law; arrivals join the list only at iteration
+        # boundaries, so its time average would miss the wait for the iteration in progress)
+        concurrency=running_area / window,
+        queued=sum(admitted[i] - arrived[i] for i in recorded) / window,
         iteration_s=busy_time / iterations, decode_batch=window_decode / iterations,
         prefill_tokens_per_iteration=window_prefill / iterations,
         throughput_requests_per_s=completed_in_window / window,
