@@ -12,7 +12,7 @@ from load_engines import ENGINES, roofline
 from inferwall.core.distributions import Arrivals
 from inferwall.core.distributions import LengthDistribution as Lengths
 from inferwall.core.queueing import (EngineLimits, LoadResult, Traffic, allen_cunneen_wait, kingman_wait,
-                                     mmc_mean_wait, saturation_request_rate, solve_load)
+                                     max_rate_meeting, mmc_mean_wait, saturation_request_rate, solve_load)
 from inferwall.core.simulate import simulate_engine
 from inferwall.core.types import CoreError
 
@@ -109,6 +109,24 @@ def test_requests_that_can_never_run_are_core_errors():
     for bad in ((0, 8, 8), (8, 0, 8), (8, 8, -1), (1.5, 8, 8)):
         with pytest.raises(CoreError):
             EngineLimits(*bad)
+
+
+def test_largest_rate_meeting_percentile_objectives():
+    it, limits, inputs, outputs, _ = ENGINES["8b-mixed"]
+    traffic = Traffic(Arrivals(1.0), inputs, outputs)
+    objectives = {"ttft_p99_s": 0.2, "tpot_p90_s": 0.02}
+    rate, result = max_rate_meeting(it, limits, traffic, objectives, tolerance=0.005)
+    assert 0 < rate < saturation_request_rate(it, limits, traffic)[0]
+    assert result.ttft.p99 <= 0.2 and result.tpot.p90 <= 0.02
+    above = solve_load(it, limits, traffic.at_rate(rate * 1.02))
+    assert above.ttft.p99 > 0.2 or above.tpot.p90 > 0.02
+    assert max_rate_meeting(it, limits, traffic, {"ttft_p50_s": 1e-4}) == (0.0, None)
+    loose, _ = max_rate_meeting(it, limits, traffic, {"e2e_mean_s": 1e6})  # met until the queue runs away
+    assert 0.98 < loose / saturation_request_rate(it, limits, traffic)[0] < 1
+    with pytest.raises(CoreError, match="valid"):
+        max_rate_meeting(it, limits, traffic, {"ttft_p95_s": 1.0})
+    with pytest.raises(CoreError, match="positive"):
+        max_rate_meeting(it, limits, traffic, {"ttft_p99_s": 0})
 
 
 def test_textbook_formulas():

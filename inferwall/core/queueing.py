@@ -356,12 +356,9 @@ class _Model:
         """Mean use of each limit over its capacity, at x (Little's law in units of iterations)."""
         limits = self.limits
         budget = max(1.0, limits.max_tokens_per_iteration - x * self.decode_steps)
-        if limits.chunked_prefill:
-            chunks = [(v, p, max(1.0, math.ceil(v / budget - 1e-9))) for v, p in self.s_points]
-            mean_chunks = sum(p * m for _, p, m in chunks)
-            s_m = sum(p * v * m for v, p, m in chunks)
-        else:
-            mean_chunks, s_m = 1.0, self.mean_s
+        chunks = [(v, p, self.chunks(budget, v)) for v, p in self.s_points]
+        mean_chunks = sum(p * m for _, p, m in chunks)
+        s_m = sum(p * v * m for v, p, m in chunks)
         running = x * (mean_chunks + self.decode_steps)
         # KV: a request holds input + output tokens over its life of (chunks + T - 1) iterations
         kv = x * (s_m + self.mean_s * self.decode_steps + self.mean_t * mean_chunks + self.t_second - self.mean_t)
@@ -764,3 +761,48 @@ def saturation_request_rate(iteration_time: IterationTime, limits: EngineLimits,
     """The request rate above which the queue grows without bound, and the limit that sets it."""
     state, name = _Model(iteration_time, limits, traffic).saturation()
     return state.rate, name
+
+
+def max_rate_meeting(iteration_time: IterationTime, limits: EngineLimits, traffic: Traffic,
+                     objectives: dict[str, float], tolerance: float = 0.01) -> tuple[float, LoadResult | None]:
+    """The largest request rate (below saturation) at which every objective holds, and the result there.
+
+    ``objectives`` maps ``{ttft,tpot,e2e}_{p50,p90,p99,mean}_s`` to a limit in seconds, e.g.
+    ``{"ttft_p99_s": 2.0, "tpot_p90_s": 0.05}``. Latencies grow with the rate, so this bisects on the rate to
+    ``tolerance`` (relative). Returns ``(0.0, None)`` if even a vanishing rate misses an objective. ``plan`` sizes
+    replicas with it: a demand of R req/s needs ``ceil(R / rate)`` of them. ``traffic``'s own rate is ignored."""
+    keys = {f"{m}_{q}_s": (m, q) for m in ("ttft", "tpot", "e2e") for q in ("p50", "p90", "p99", "mean")}
+    for key, limit in objectives.items():
+        if key not in keys:
+            raise CoreError(f"unknown latency objective {key!r}; valid: {', '.join(keys)}")
+        if not (isinstance(limit, (int, float)) and limit > 0 and math.isfinite(limit)):
+            raise CoreError(f"latency objective {key} must be a positive number of seconds, got {limit!r}")
+    saturation, _ = saturation_request_rate(iteration_time, limits, traffic)
+
+    def meets(rate: float) -> LoadResult | None:
+        result = solve_load(iteration_time, limits, traffic.at_rate(rate))
+        if result.saturated:
+            return None
+        for key, limit in objectives.items():
+            metric, q = keys[key]
+            value = getattr(result, metric)
+            if value is not None and getattr(value, q) > limit:
+                return None
+        return result
+
+    lo, best = saturation * 1e-6, None
+    best = meets(lo)
+    if best is None:
+        return 0.0, None
+    hi = saturation * (1 - 1e-9)
+    top = meets(hi)
+    if top is not None:
+        return hi, top
+    while hi - lo > tolerance * lo:
+        mid = (lo * hi) ** 0.5 if hi > 4 * lo else (lo + hi) / 2
+        found = meets(mid)
+        if found is None:
+            hi = mid
+        else:
+            lo, best = mid, found
+    return lo, best
