@@ -112,7 +112,7 @@ def test_bad_input_is_one_line_exit_2(capsys, argv, needle):
 
 
 def test_the_roofline_ratio_grows_at_the_memory_wall_rate_apart_from_fixed_costs(capsys):
-    """Issue 14 item 9: with calibrated fixed costs the full estimate stays overhead-bound for ten years, but the
+    """Issue 14 item 9: with calibrated fixed costs held, the full estimate drifts towards its fixed costs, but the
     paper's argument is the roofline: memory time over compute time grows (3.0/1.6)^(y/2), and trend says so."""
     rows, err = run_json(capsys, "trend", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64", "--years", "10")
     base = rows[0]["memory_to_compute"]
@@ -120,7 +120,8 @@ def test_the_roofline_ratio_grows_at_the_memory_wall_rate_apart_from_fixed_costs
     for r in rows:
         assert r["memory_to_compute"] == pytest.approx(base * (3.0 / 1.6) ** (r["years_ahead"] / 2), rel=1e-6)
         assert r["roofline_bound"] == ("memory" if r["memory_to_compute"] > 1 else "compute")
-    assert {r["bound"] for r in rows} == {"overhead"}  # what the fixed costs do to the full estimate
+    # the full estimate, with today's fixed costs, is not bound by the roofline's term in later years
+    assert any(r["bound"] != r["roofline_bound"] for r in rows)
     assert "On the roofline alone (apart from fixed costs), a decode step at batch 64 is memory-bound throughout" in err
     assert "held at today's values" in err
 

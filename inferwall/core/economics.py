@@ -70,6 +70,18 @@ class BatchProbe:
                                                                                      UNLIMITED_MEMORY_BYTES)))
         self._cache: dict[int, Estimate] = {}
         self.evaluations = 0
+        self._step: BatchProbe | None = None
+
+    @property
+    def step(self) -> "BatchProbe":
+        """The same configuration with the batch decoded in lock step: its decode phase is one decode step alone,
+        without the prompt chunks in-flight batching mixes in (the roofline's view of a decode step)."""
+        if self.scenario.engine.batching == "static":
+            return self
+        if self._step is None:
+            self._step = BatchProbe(replace(self.scenario, engine=replace(self.scenario.engine, batching="static")),
+                                    self.compute_explicit)
+        return self._step
 
     def fits(self, batch: int) -> bool:
         return 1 <= batch <= self.max_batch
@@ -133,7 +145,7 @@ def is_compute_bound(est: Estimate) -> bool:
 def critical_batch(probe: BatchProbe, limit: int = BATCH_SEARCH_LIMIT) -> int | None:
     """Smallest batch at which a decode step's compute time reaches its memory time (None: never, because the
     KV-cache reads grow with the batch as fast as the FLOPs do)."""
-    return smallest_batch(probe, is_compute_bound, limit)
+    return smallest_batch(probe.step, is_compute_bound, limit)
 
 
 # --------------------------------------------------------------------------- economies of scale

@@ -62,12 +62,13 @@ class Objectives:
     max_gpus: int | None = None
 
     def met(self, est: Estimate) -> bool:
+        tpot = est.latency.tpot_s  # None without a decode step (encoders): nothing for --max-tpot to bound
         return ((self.max_ttft_s is None or est.latency.ttft_s <= self.max_ttft_s)
-                and (self.max_tpot_s is None or est.latency.tpot_s <= self.max_tpot_s))
+                and (self.max_tpot_s is None or tpot is None or tpot <= self.max_tpot_s))
 
     def violated(self, est: Estimate) -> str:
         """The objective ``est`` breaks, tpot first (the usual one)."""
-        if self.max_tpot_s is not None and est.latency.tpot_s > self.max_tpot_s:
+        if self.max_tpot_s is not None and (est.latency.tpot_s or 0.0) > self.max_tpot_s:
             return "max-tpot"
         if self.max_ttft_s is not None and est.latency.ttft_s > self.max_ttft_s:
             return "max-ttft"
@@ -109,8 +110,8 @@ class PlanConfig:
     binds: str  # what sets the cost: the batch limit (memory, max-tpot, max-ttft), "demand" (one replica with room
     # to spare) or, on the Pareto frontier, "chosen batch" (a batch below the limit, picked for speed)
     ttft_s: float
-    tpot_s: float
-    user_tokens_per_s: float
+    tpot_s: float | None  # None without a decode step (encoders)
+    user_tokens_per_s: float | None
     output_tokens_per_s: float  # all replicas
     requests_per_s: float
     usd_per_hour: float
@@ -230,7 +231,7 @@ class _Search:
         if not self.slo.met(probe.at(batch)):  # the objectives are monotone in the batch; guard the rare step
             batch = limit
         cfg = self.config(cand, par, probe, batch, reps, limit, limited_by)
-        key = (cfg.usd_per_hour, cfg.usd_per_million_output_tokens or 0.0, cfg.tpot_s)
+        key = (cfg.usd_per_hour, cfg.usd_per_million_output_tokens or 0.0, cfg.tpot_s or 0.0)
         self.serial += 1
         item = (-key[0], -key[1], -key[2], -self.serial, cfg)
         if len(self.best) < self.opts.top:
@@ -253,7 +254,7 @@ class _Search:
             compute_dtype=s.precision.compute, tp=par.tp, pp=par.pp, ep=par.ep, gpus_per_replica=par.gpus_per_replica,
             replicas=reps, gpus=reps * par.gpus_per_replica, batch=batch, batch_limit=limit,
             batch_limited_by=limited_by, binds=binds, ttft_s=est.latency.ttft_s, tpot_s=est.latency.tpot_s,
-            user_tokens_per_s=1.0 / est.latency.tpot_s if est.latency.tpot_s > 0 else math.inf,
+            user_tokens_per_s=1.0 / est.latency.tpot_s if est.latency.tpot_s else None,
             output_tokens_per_s=est.throughput.output_tokens_per_s, requests_per_s=est.throughput.requests_per_s,
             usd_per_hour=est.cost.usd_per_hour, usd_per_million_output_tokens=est.cost.usd_per_million_output_tokens,
             usd_per_million_tokens_blended=est.cost.usd_per_million_tokens_blended,
@@ -348,7 +349,8 @@ def plan(candidates: list[Candidate], demand: Demand, slo: Objectives = Objectiv
 
 def _frontier(points: list[PlanConfig]) -> tuple[PlanConfig, ...]:
     """Points no other point beats on both per-user speed and cost per output token; fastest first."""
-    pts = sorted(points, key=lambda c: (-c.user_tokens_per_s, c.usd_per_million_output_tokens or math.inf, c.usd_per_hour))
+    pts = sorted(points, key=lambda c: (-(c.user_tokens_per_s or math.inf), c.usd_per_million_output_tokens or math.inf,
+                                        c.usd_per_hour))
     out: list[PlanConfig] = []
     best = math.inf
     for c in pts:

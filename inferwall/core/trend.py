@@ -56,7 +56,10 @@ def project_accelerator(acc: Accelerator, years: float, rates: TrendRates = Tren
                    scale_out_bytes_per_s=acc.scale_out_bytes_per_s * i)
 
 
-_FIXED_COSTS = ("step_overhead_s", "layer_overhead_s", "collective_latency_s")
+# Per-pass costs that do not scale with FLOP/s or bandwidth: host work, kernel floors and launches, collective
+# latency (see core/kernels.py).
+_FIXED_COSTS = ("host_per_iteration_s", "host_per_request_s", "launch_s", "kernel_floor_s", "collective_latency_s",
+                "all_to_all_latency_s", "scale_out_latency_s")
 
 
 def project_fixed_costs(efficiency, years: float, rates: TrendRates = TrendRates()):
@@ -138,14 +141,15 @@ def trend(scenario: Scenario, compute_explicit: bool = False, years: int = 10, r
         probe = BatchProbe(s, compute_explicit)
         est = probe.at(batch)
         phase = token_phase(est)
+        step = token_phase(probe.step.at(batch))  # the decode step alone, for the roofline's ratio
         peak = peak_flops(est.scenario.accelerator, est.scenario.precision.compute) or 0.0
         bw = est.scenario.accelerator.bandwidth_bytes_per_s
-        ratio = phase.memory_time_s / phase.compute_time_s if phase.compute_time_s > 0 else float("inf")
+        ratio = step.memory_time_s / step.compute_time_s if step.compute_time_s > 0 else float("inf")
         rows.append(TrendRow(year=base + y, years_ahead=y, peak_flops_per_gpu=peak, bandwidth_bytes_per_s_per_gpu=bw,
                              ridge_flops_per_byte=peak / bw, critical_batch=critical_batch(probe), batch=batch,
                              utilization=phase.utilization, tpot_s=est.latency.tpot_s or phase.time_s,
                              bound=phase.bound, compute_bound=is_compute_bound(est),
-                             compute_time_s=phase.compute_time_s, memory_time_s=phase.memory_time_s,
+                             compute_time_s=step.compute_time_s, memory_time_s=step.memory_time_s,
                              memory_to_compute=ratio, roofline_bound="memory" if ratio > 1 else "compute"))
     first = rows[0]
     flip = next((r for r in rows[1:] if r.bound != first.bound), None)

@@ -143,7 +143,7 @@ def plan(
         "price_usd_per_gpu_hour": c.estimate.scenario.accelerator.price_usd_per_hour,
         "price_verified": None if spec and spec.price_for(c.gpu) is not None else c.gpu not in unverified,
         "layout": f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else ""),
-        "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + (" (unverified)" if c.gpu in unverified else ""),
+        "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + ("*" if c.gpu in unverified else ""),
     } for i, c in enumerate(result.configs)]
     machine = [(k, k, text) for k in ("rank", "gpu", "precision", "weights_dtype", "kv_dtype", "compute_dtype", "tp",
                                        "pp", "ep", "gpus_per_replica", "replicas", "gpus", "batch", "batch_limit",
@@ -184,7 +184,7 @@ def plan(
         marked = [str(i) for i, g in enumerate(ranked, 1) if g in unverified]
         which = f"rows {', '.join(marked)}" if len(marked) > 1 else f"row {marked[0]}"
         note(f"note: {which} ({', '.join(dict.fromkeys(g for g in ranked if g in unverified))}) "
-             f"{'are' if len(marked) > 1 else 'is'} priced with an unverified catalog placeholder (marked (unverified) in the table, price_verified false "
+             f"{'are' if len(marked) > 1 else 'is'} priced with an unverified catalog placeholder (marked * in the table, price_verified false "
              "in data formats); --price GPU=PRICE sets your own")
     others = {g: why for g, why in skipped.items() if why != "no price"}
     for g, why in others.items():
