@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from . import architecture as arch
 from . import kernels
 from .dtypes import is_weight_only, module_compute, nbytes, peak_flops
-from .types import FixedCosts, KernelTimes, ModelArch, Parallelism, Scenario
+from .memo import by_identity
+from .types import Accelerator, Efficiency, FixedCosts, KernelTimes, ModelArch, Parallelism, Precision, Scenario
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,11 @@ class PassContext:
 
 
 def pass_context(s: Scenario) -> PassContext:
-    prec, acc, eff = s.precision, s.accelerator, s.efficiency
+    return _context(s.model, s.parallelism, s.precision, s.accelerator, s.efficiency)
+
+
+@by_identity()
+def _context(m: ModelArch, par: Parallelism, prec: Precision, acc: Accelerator, eff: Efficiency) -> PassContext:
     modules = {}
     for module in ("attention", "ffn", "head", "experts"):
         cd = module_compute(prec, module, acc)
@@ -200,7 +205,7 @@ def pass_context(s: Scenario) -> PassContext:
             stream=(eff.weight_only_stream or eff.mbu) if wo else eff.mbu)
     attn_dtype = prec.kv if prec.kv in ("fp8",) and peak_flops(acc, "fp8") and dict(eff.attention).get("fp8") else (
         prec.activations)
-    return PassContext(shape=rank_shape(s.model, s.parallelism), modules=modules, act_bytes=nbytes(prec.activations),
+    return PassContext(shape=rank_shape(m, par), modules=modules, act_bytes=nbytes(prec.activations),
                        kv_bytes=nbytes(prec.kv), attn_dtype=attn_dtype,
                        attn_peak=peak_flops(acc, attn_dtype) or peak_flops(acc, prec.compute) or 1.0)
 

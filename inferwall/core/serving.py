@@ -38,22 +38,20 @@ def blend(parts: list[tuple[float, PassCost]]) -> PassCost:
     """The weighted mean of passes (weights sum to 1): every field is additive."""
     if len(parts) == 1 and parts[0][0] == 1.0:
         return parts[0][1]
-    w = [wt for wt, _ in parts]
-    cs = [c for _, c in parts]
+    sums = _weighted_fields([(wt, c.__dict__) for wt, c in parts], ("times", "fixed"))
+    sums["times"] = KernelTimes(**_weighted_fields([(wt, c.times.__dict__) for wt, c in parts]))
+    sums["fixed"] = FixedCosts(**_weighted_fields([(wt, c.fixed.__dict__) for wt, c in parts]))
+    sums["collectives"] = round(sums["collectives"])
+    return PassCost(**sums)
 
-    def mix(values) -> float:
-        return sum(wt * v for wt, v in zip(w, values))
 
-    times = KernelTimes(mix(c.times.gemm_s for c in cs), mix(c.times.attention_s for c in cs),
-                        mix(c.times.moe_s for c in cs), mix(c.times.collectives_s for c in cs),
-                        mix(c.times.fixed_s for c in cs))
-    fixed = FixedCosts(mix(c.fixed.host_s for c in cs), mix(c.fixed.kernel_floor_s for c in cs),
-                       mix(c.fixed.collective_latency_s for c in cs))
-    return PassCost(flops=mix(c.flops for c in cs), weight_bytes=mix(c.weight_bytes for c in cs),
-                    kv_bytes=mix(c.kv_bytes for c in cs), activation_bytes=mix(c.activation_bytes for c in cs),
-                    times=times, fixed=fixed, compute_bound_s=mix(c.compute_bound_s for c in cs),
-                    memory_bound_s=mix(c.memory_bound_s for c in cs), pure_compute_s=mix(c.pure_compute_s for c in cs),
-                    pure_memory_s=mix(c.pure_memory_s for c in cs), collectives=round(mix(c.collectives for c in cs)))
+def _weighted_fields(parts: list[tuple[float, dict]], skip: tuple[str, ...] = ()) -> dict[str, float]:
+    """Field by field, the weighted sum of dataclasses' number fields (a plain loop: sweeps call it per row)."""
+    out = {k: 0.0 for k in parts[0][1] if k not in skip}
+    for wt, fields in parts:
+        for k in out:
+            out[k] += wt * fields[k]
+    return out
 
 
 def phase(s: Scenario, name: str, tokens: float, cost: PassCost, passes: float, replicas_of_pass: float,
