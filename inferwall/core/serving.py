@@ -133,7 +133,7 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     room = max((budget - n_d_avg) if budget else S, 1.0)
     if budget and not eng.chunked_prefill:
         room = max(room, S)  # a whole prompt in one iteration: the engine waits for room rather than split it
-    chunks = max(1.0, S / room) if eng.chunked_prefill else 1.0
+    chunks = max(1.0, math.ceil(S / room - 1e-9)) if eng.chunked_prefill else 1.0  # whole chunks per prompt
     I_mix = min(I_req, N * chunks)
     k_own = I_req - decodes
     n_p = N * S / I_mix
