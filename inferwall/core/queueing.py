@@ -674,7 +674,7 @@ def _merge_kinds(kinds: list[tuple[float, float]], groups: int) -> list[tuple[fl
     return out
 
 
-def _counts(mean: float, dispersion: float, most: int = 3) -> list[tuple[int, float]]:
+def _counts(mean: float, dispersion: float, most: int = 5) -> list[tuple[int, float]]:
     """A count of arrivals in a window: mean ``mean``, variance ``dispersion x mean`` (1: Poisson; more:
     negative binomial; less: towards the two whole numbers around the mean); counts above ``most`` are folded
     into ``most`` with their mean kept by the weights."""
