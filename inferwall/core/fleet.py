@@ -12,7 +12,8 @@ model and nothing is computed twice:
   flat). In a slice at u, u of the replicas run at their operating point and the rest of the GPUs idle. Tokens per
   day scale with the mean; concurrent users at the peak use the largest value.
 * **Bounds.** Per GPU, the FLOP bound is peak / (2 x matmul parameters per token) and the bandwidth bound is
-  bandwidth / weight bytes (``Estimate.bounds``), times the GPUs each model is allotted. The estimate is placed
+  bandwidth / weight bytes (``Estimate.bounds``), times the GPUs each model is allotted (a type that serves none
+  of the models within the objectives still has them: its GPUs split by traffic share). The estimate is placed
   between them by its output tokens/s at full capacity.
 * **Users.** Concurrent users are the requests in flight (``Serving.running``) of every replica; the user base at N
   minutes a day is ``economics.user_base``: the concurrent users averaged over the day x 1440 / N.
@@ -46,12 +47,24 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class ModelBounds:
+    """A model's two bounds on one GPU of a type (``Estimate.bounds`` per GPU), whether or not the type can serve it
+    within the objectives: the bounds are the hardware's."""
+
+    model: str
+    share: float
+    flop_bound_per_gpu: float  # forward passes/s: peak / (2 x matmul parameters per token)
+    bandwidth_bound_per_gpu: float  # forward passes/s: bandwidth / weight bytes
+
+
+@dataclass(frozen=True)
 class TypeInput:
     gpu: str
     count: int
     placements: tuple[Placement, ...]  # the models this type can serve (others are left out, with a reason)
     price_usd_per_gpu_hour: float | None
     tdp_w: float | None
+    bounds: tuple[ModelBounds, ...] = ()  # of every model the type can run at all, for a type that serves none
 
 
 @dataclass(frozen=True)
@@ -244,8 +257,12 @@ def _type_sums(t: TypeInput, models: list[ModelServing], op: Operation) -> _Sums
         weights = [(m.gpus, _decode_share(m.replica)) for m in models]
         served = sum(g for g, _ in weights)
         usd_output = (usd * sum(g * share for g, share in weights) / served) if served else 0.0
-    flop = sum(m.flop_bound_tokens_per_s for m in models)  # a type that serves nothing adds nothing
+    flop = sum(m.flop_bound_tokens_per_s for m in models)
     band = sum(m.bandwidth_bound_tokens_per_s for m in models)
+    if not models and t.bounds:  # it serves nothing, but its GPUs have the bounds: split them by traffic share
+        shares = sum(b.share for b in t.bounds)
+        flop = sum(t.count * b.share / shares * b.flop_bound_per_gpu for b in t.bounds)
+        band = sum(t.count * b.share / shares * b.bandwidth_bound_per_gpu for b in t.bounds)
     return _Sums(gpus=t.count, serving=serving, out_s=out_s, in_s=in_s, req_s=sum(m.requests_per_s for m in models),
                  flop=flop, band=band, users=float(sum(m.replicas * m.running for m in models)), joules=joules,
                  usd=usd, usd_output=usd_output)
@@ -318,7 +335,7 @@ def fleet(types: list[TypeInput], op: Operation = Operation()) -> FleetResult:
         sums = _type_sums(t, models, op)
         total = _add(total, sums)
         totals = _totals(sums, op)
-        if not models:  # no placement, so no model to bound
+        if not models and not t.bounds:  # it cannot run any of the models: nothing to bound
             totals = replace(totals, flop_bound_tokens_per_s=None, bandwidth_bound_tokens_per_s=None)
         results.append(TypeResult(gpu=t.gpu, count=t.count, price_usd_per_gpu_hour=t.price_usd_per_gpu_hour,
                                   tdp_w=t.tdp_w, models=tuple(models), totals=totals))

@@ -125,6 +125,12 @@ def fleet_title(record: dict[str, Any]) -> str:
 
 def fleet_summary(record: dict[str, Any]) -> str:
     t = record["total"]
+    if not t["gpus_serving"]:
+        bounds = ""
+        if t["flop_bound_tokens_per_s"] is not None:
+            bounds = (f" Its bounds: {_big(t['flop_bound_tokens_per_s'])} forward passes/s if FLOP-bound, "
+                      f"{_big(t['bandwidth_bound_tokens_per_s'])}/s if bandwidth-bound.")
+        return f"The fleet serves nothing within the objectives (the notes say why).{bounds}"
     parts = [f"The fleet makes {_big(t['output_tokens_per_day'])} output and {_big(t['input_tokens_per_day'])} "
              "input tokens a day."]
     if t["fraction_of_flop_bound"] is not None:
@@ -149,7 +155,7 @@ def times(x: float | None) -> str:
 
 def generations_columns() -> tuple[list[tuple[str, str, Any]], list[tuple[str, str, Any]]]:
     """(machine columns, table columns) of ``fleet --generations``."""
-    from inferwall.fleet import GENERATION_COLUMNS
+    from inferwall.fleets import GENERATION_COLUMNS
 
     machine = [(k, k, text) for k in GENERATION_COLUMNS]
     human = [("gpu", "gpu", text), ("year", "year", text), ("precision", "precision", text),

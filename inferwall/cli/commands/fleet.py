@@ -6,6 +6,8 @@ from typing import Any, Optional
 
 import typer
 
+from inferwall.fleets import FLEET_EXCLUDED
+
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
 from ._flags import with_estimate_flags
 
@@ -13,11 +15,7 @@ TARGET = "Latency target (replaces the file's)"
 DAY = "The day (replaces the file's)"
 GENERATIONS = "Generations"
 
-# The fleet's accelerators set the hardware; the planner picks the layout and batch.
-EXCLUDED = ("gpu", "flops", "bandwidth", "memory", "link_bandwidth", "gpus", "tp", "pp", "dp", "ep", "batch")
-
-
-@with_estimate_flags(exclude=EXCLUDED)
+@with_estimate_flags(exclude=FLEET_EXCLUDED)
 def fleet(
     flags: dict[str, Any],
     path: Optional[str] = typer.Argument(None, metavar="[FLEET.yaml]", help="A fleet file: accelerators and counts, a workload, the day (see specs/fleets/)."),
@@ -37,7 +35,7 @@ def fleet(
 
     For each accelerator type the planner picks the layout and batch with the most tokens per GPU that meets the latency target. Flags replace the file's values; INFERWALL_* variables and the config file do not apply to fleet files. --generations prints the seed's generational table instead.
     """
-    from inferwall import fleet as fl
+    from inferwall import fleets as fl
     from inferwall.errors import InputError
     from inferwall.render import Format, clean
 

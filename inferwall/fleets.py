@@ -49,10 +49,10 @@ NOT_IN_WORKLOAD = {
     "pp": "the planner chooses the layout", "dp": "the fleet's count sets the replicas",
     "ep": "the planner chooses the layout", "batch": "the planner chooses the batch that meets the latency target",
 }
+FLEET_EXCLUDED = tuple(k for k in NOT_IN_WORKLOAD if k != "price")  # flags a fleet does not take (price it does)
 WORKLOAD_FIELDS = tuple(f.name for f in FIELDS if f.name not in NOT_IN_WORKLOAD)
 SHARE_TOLERANCE = 1e-6
 UNBOUNDED_REQUESTS_PER_S = 1e9  # the planner's demand: so large that the cheapest answer is the densest layout
-SLOW_FIRST_TOKEN_S = 10.0
 
 GENERATIONS_MODEL = "deepseek-v3"
 GENERATIONS_GPUS = ("a100", "h100", "h200", "b200")
@@ -235,8 +235,11 @@ def _models(w: _At) -> tuple[ModelShare, ...]:
             raise w.fail("model", f"expected a model name (e.g. llama-3.1-70b), got {_shown(name)}")
         return (ModelShare(name, 1.0, {}, w.where_of("model")),)
     raw = w.data.get("models")
+    if raw is None and "params" in w.data:  # a bare model, given by its parameter count (the seed's 280B)
+        return (ModelShare("", 1.0, {}, w.where_of("params")),)
     if raw is None:
-        raise w.fail("model", "missing: give model: NAME, or models: {NAME: SHARE, ...} for a mix")
+        raise w.fail("model", "missing: give model: NAME (or params: 70B for a bare model), or models: "
+                              "{NAME: SHARE, ...} for a mix")
     out: list[ModelShare] = []
     if isinstance(raw, dict):
         mix = w.sub("models")
@@ -247,13 +250,15 @@ def _models(w: _At) -> tuple[ModelShare, ...]:
         for i, item in enumerate(raw):
             entry = _At(item, w.path, f"{w.name('models')}.{i}", w.lines)
             name = entry.data.get("model")
-            if not isinstance(name, str) or not name.strip():
-                raise entry.fail("model", f"expected a model name, got {_shown(name)}")
+            if name is None and "params" in entry.data:
+                name = ""  # a bare model: its fields give it
+            elif not isinstance(name, str) or not name.strip():
+                raise entry.fail("model", f"expected a model name (or params: for a bare model), got {_shown(name)}")
             if "share" not in entry.data:
                 raise entry.fail("share", "missing: the share of the requests this model serves (e.g. 0.3)")
             share = _number(entry, "share", 0.0, 1.0)
             fields = _estimate_fields(entry, WORKLOAD_FIELDS, ("model", "share"))
-            out.append(ModelShare(name, share, fields, entry.where_of("model")))
+            out.append(ModelShare(name, share, fields, entry.where_of("model" if name else "params")))
     else:
         raise w.fail("models", f"expected a mapping of model to traffic share, or a list of {{model, share}}, got "
                                f"{_shown(raw)}")
@@ -267,7 +272,7 @@ def _models(w: _At) -> tuple[ModelShare, ...]:
         shown = " + ".join(f"{m.share:g}" for m in out)
         raise w.fail("models", f"the traffic shares sum to {total:.6g} ({shown}), not 1: they are shares of the "
                                "requests, so they must add up to 1")
-    names = [m.model for m in out]
+    names = [m.model for m in out if m.model]
     if len(set(names)) != len(names):
         raise w.fail("models", f"{next(n for n in names if names.count(n) > 1)} is listed twice")
     return tuple(out)
@@ -466,8 +471,10 @@ def choose(resolved: Any, max_tpot_s: float | None, max_ttft_s: float | None, gp
 def run_fleet(spec: FleetSpec, catalog: Any, overrides: Overrides = Overrides()) -> FleetOutcome:
     """Evaluate a fleet: place every model on every accelerator type, then the day (``core.fleet``)."""
     from inferwall.core import CoreError
-    from inferwall.core.fleet import Operation, Placement, TypeInput, fleet
+    from inferwall.core.economics import BatchProbe
+    from inferwall.core.fleet import ModelBounds, Operation, Placement, TypeInput, fleet
     from inferwall.inputs import Options, build
+    from inferwall.planning import SLOW_FIRST_TOKEN_S
     from inferwall.units import plural, seconds
 
     spec = overrides.apply(spec)
@@ -496,19 +503,30 @@ def run_fleet(spec: FleetSpec, catalog: Any, overrides: Overrides = Overrides())
         if price is None and file_prices is not None:
             price = file_prices.price_for(acc.id)
         placements = []
+        bounds = []
         for m in spec.models:
-            values = {**spec.fields, **m.fields, "model": m.model, "gpu": acc.id}
+            values = {**spec.fields, **m.fields, "gpu": acc.id}
+            if m.model:
+                values["model"] = m.model
             if price is not None:
                 values["price"] = price
             try:
                 resolved = build(Options(**values), catalog)
             except CoreError as exc:  # this accelerator cannot run the model (no such math, ...)
-                unserved.setdefault(acc.id, []).append(f"{m.model}: {exc}")
+                unserved.setdefault(acc.id, []).append(f"{m.model or 'the params model'}: {exc}")
                 continue
             except InputError as exc:
                 where = item.where if "price" in str(exc) and price is not None else m.where
                 raise InputError(f"{where}: {exc}") from None
             notes.extend(resolved.notes)
+            try:  # the bounds are the hardware's, whether or not a replica fits or meets the objectives
+                one = BatchProbe(resolved.scenario, resolved.compute_explicit).at(1)
+            except CoreError as exc:
+                unserved.setdefault(acc.id, []).append(f"{resolved.scenario.model.id}: {exc}")
+                continue
+            n = one.scenario.parallelism.gpus_per_replica
+            bounds.append(ModelBounds(one.scenario.model.id, m.share, one.bounds.compute_forward_passes_per_s / n,
+                                      one.bounds.memory_forward_passes_per_s / n))
             if item.count == 0:
                 continue
             try:
@@ -516,7 +534,7 @@ def run_fleet(spec: FleetSpec, catalog: Any, overrides: Overrides = Overrides())
             except CoreError as exc:
                 replica, why = None, str(exc)
             if replica is None:
-                unserved.setdefault(acc.id, []).append(f"{m.model}: {why}")
+                unserved.setdefault(acc.id, []).append(f"{resolved.scenario.model.id}: {why}")
                 continue
             placements.append(Placement(model=resolved.scenario.model.id, share=m.share, replica=replica))
             if spec.max_ttft_s is None and replica.latency.ttft_s >= SLOW_FIRST_TOKEN_S:
@@ -534,7 +552,7 @@ def run_fleet(spec: FleetSpec, catalog: Any, overrides: Overrides = Overrides())
         else:
             acc_price = acc.price_usd_per_hour
         types.append(TypeInput(gpu=acc.id, count=item.count, placements=tuple(placements),
-                               price_usd_per_gpu_hour=acc_price, tdp_w=acc.tdp_w))
+                               price_usd_per_gpu_hour=acc_price, tdp_w=acc.tdp_w, bounds=tuple(bounds)))
         if acc_price is None:
             notes.append(f"no price for {acc.id}: its cost and the fleet's are empty; give accelerators."
                          f"{item.name}.price, price: or --price {item.name}=PRICE")
