@@ -305,7 +305,9 @@ def _scalar_values(fields: dict[str, Any], where: str, defaults: bool) -> dict[s
     for f in FIELDS:
         value = fields.get(f.name)
         if value is not None:
-            values[f.name] = field_value(f.name, value, f"{where}: {f.name}")
+            value = field_value(f.name, value, f"{where}: {f.name}")
+            # as the command line types them: whole-number flags as int, the rest as text (the same messages)
+            values[f.name] = str(value) if isinstance(value, (int, float)) and not f.cli_int and not f.is_switch else value
         elif f.is_switch:
             values[f.name] = False
         elif defaults and f.default is not None:
