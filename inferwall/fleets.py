@@ -626,7 +626,7 @@ def generations(catalog: Any, fields: dict[str, Any] | None = None, gpus: tuple[
     """Tokens/s per GPU of one model, each GPU at its densest layout that meets the latency target, in 16-bit and
     in FP8, with the growth of tokens/s against the growth of FLOP/s (the seed's generational table)."""
     from inferwall.core import CoreError
-    from inferwall.core.dtypes import peak_flops, sixteen_bit_for
+    from inferwall.core.dtypes import sixteen_bit_for
     from inferwall.inputs import Options, build
 
     values = {"model": GENERATIONS_MODEL, "input_tokens": GENERATIONS_INPUT_TOKENS,
@@ -710,20 +710,21 @@ GENERATION_COLUMNS = ("gpu", "name", "year", "precision", "weights_dtype", "comp
 
 
 def _generations_summary(rows: list[dict[str, Any]]) -> str:
-    from inferwall.units import number
+    def x(value: float) -> str:
+        return f"{value:.3g}x"
 
     ok = [r for r in rows if r.get("output_tokens_per_s_per_gpu")]
     sixteen = [r for r in ok if r["precision"] == "16-bit"]
     if len(sixteen) < 2:
         return "Too few GPUs reach the latency target to compare generations."
     first, last = sixteen[0], sixteen[-1]
-    parts = [f"{first['gpu']} -> {last['gpu']} at 16-bit: tokens/s per GPU x{number(last['tokens_growth'])} "
-             f"against FLOP/s x{number(last['flops_growth'])} and bandwidth x{number(last['bandwidth_growth'])}"]
+    parts = [f"{first['gpu']} -> {last['gpu']} at 16-bit: tokens/s per GPU {x(last['tokens_growth'])} against FLOP/s "
+             f"{x(last['flops_growth'])} and bandwidth {x(last['bandwidth_growth'])}"]
     best_last = max((r for r in ok if r["gpu"] == last["gpu"]), key=lambda r: r["output_tokens_per_s_per_gpu"])
     if best_last["precision"] != "16-bit":
-        parts.append(f"with {last['gpu']}'s {best_last['precision']}: x{number(best_last['tokens_growth'])} "
-                     f"(its {best_last['compute_dtype']} FLOP/s x{number(best_last['flops_growth'])})")
-    gains = [f"{r['gpu']} x{number(r['fp8_gain'])}" for r in ok if r.get("fp8_gain")]
+        parts.append(f"to {last['gpu']} in {best_last['precision']}: {x(best_last['tokens_growth'])} (its "
+                     f"{best_last['compute_dtype']} FLOP/s {x(best_last['flops_growth'])})")
+    gains = [f"{r['gpu']} {x(r['fp8_gain'])}" for r in ok if r.get("fp8_gain")]
     text = "; ".join(parts) + "."
     if gains:
         text += f" FP8 over 16-bit: {', '.join(gains)}."

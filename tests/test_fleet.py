@@ -3,7 +3,6 @@ effect, ``--generations``, the example files and bad input (one line, exit 2).""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 

@@ -101,7 +101,7 @@ def fleet_table_columns() -> list[tuple[str, str, Any]]:
     return [
         ("gpu", "accelerator", text), ("count", "GPUs", integer), ("layout", "serving (replicas x layout)", text),
         ("output_tokens_per_day", "output tok/day", _big), ("input_tokens_per_day", "input tok/day", _big),
-        ("fraction_of_flop_bound", "FLOP bound", pct), ("multiple_of_bandwidth_bound", "bandwidth bound", times),
+        ("fraction_of_flop_bound", "% of FLOP bound", pct), ("multiple_of_bandwidth_bound", "x bandwidth bound", times),
         ("concurrent_users_peak", "users (peak)", _big), ("user_base", "user base", _big),
         ("facility_mwh_per_day", "MWh/day", num), ("tokens_per_mwh", "tok/MWh", _big),
         ("usd_per_day", "$/day", lambda x: "-" if x is None else f"${_big(x)}"),
@@ -162,7 +162,7 @@ def generations_columns() -> tuple[list[tuple[str, str, Any]], list[tuple[str, s
              ("layout", "layout", text), ("batch", "batch", integer), ("tpot_s", "TPOT", secs),
              ("output_tokens_per_s_per_gpu", "tok/s per GPU", rate), ("tokens_growth", "tok/s growth", times),
              ("flops_growth", "FLOP/s growth", times), ("bandwidth_growth", "bandwidth growth", times),
-             ("fp8_gain", "FP8 gain", times), ("fraction_of_flop_bound", "of FLOP bound", pct)]
+             ("fp8_gain", "FP8 gain", times), ("fraction_of_flop_bound", "% of FLOP bound", pct)]
     return machine, human
 
 

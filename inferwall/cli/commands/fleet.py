@@ -33,7 +33,7 @@ def fleet(
 ) -> None:
     """What a fleet serves in a day: tokens, the FLOP and bandwidth bounds, users, energy and cost per type and in total.
 
-    For each accelerator type the planner picks the layout and batch with the most tokens per GPU that meets the latency target. Flags replace the file's values; INFERWALL_* variables and the config file do not apply to fleet files. --generations prints the seed's generational table instead.
+    For each accelerator type the planner picks the layout and batch with the most tokens per GPU that meets the latency target. Flags replace the file's values; INFERWALL_* variables and the config file do not change a fleet file's workload or prices. --generations prints the seed's generational table instead.
     """
     from inferwall import fleets as fl
     from inferwall.errors import InputError
