@@ -337,8 +337,15 @@ def parse_fleet(data: Any, path: str, lines: dict[tuple[str, ...], int] | None =
                 raise entry.fail("count", "missing: how many of this accelerator the fleet has")
             count = _count(entry, "count", entry.data["count"])
             price = entry.data.get("price")
-            if price is not None and (isinstance(price, bool) or not isinstance(price, (int, float, str))):
-                raise entry.fail("price", f"expected $ per GPU-hour (e.g. 2.1), got {_shown(price)}")
+            if price is not None:
+                from inferwall.units import UnitError, parse_price
+
+                if isinstance(price, bool) or not isinstance(price, (int, float, str)):
+                    raise entry.fail("price", f"expected $ per GPU-hour (e.g. 2.1), got {_shown(price)}")
+                try:
+                    price = parse_price(price, entry.where_of("price"))
+                except UnitError as exc:
+                    raise InputError(str(exc)) from None
         else:
             count = _count(acc, key, value)
         accelerators.append(AcceleratorCount(key, count, price, acc.where_of(key)))
@@ -404,6 +411,8 @@ class Overrides:
         fields = dict(spec.fields)
         if "model" in self.fields:
             models = (ModelShare(str(self.fields["model"]), 1.0, {}, "--model"),)
+        elif "params" in self.fields:  # a bare model replaces the file's
+            models = (ModelShare("", 1.0, {}, "--params"),)
         fields.update({k: v for k, v in self.fields.items() if k not in ("model", "price")})
         if self.fields:
             models = tuple(replace(m, fields={k: v for k, v in m.fields.items() if k not in self.fields})
@@ -546,9 +555,12 @@ def run_fleet(spec: FleetSpec, catalog: Any, overrides: Overrides = Overrides())
         if placements:
             acc_price = placements[0].replica.scenario.accelerator.price_usd_per_hour
         elif price is not None:
-            from inferwall.units import parse_price
+            from inferwall.units import UnitError, parse_price
 
-            acc_price = parse_price(price, item.where)
+            try:
+                acc_price = parse_price(price, item.where)
+            except UnitError as exc:
+                raise InputError(str(exc)) from None
         else:
             acc_price = acc.price_usd_per_hour
         types.append(TypeInput(gpu=acc.id, count=item.count, placements=tuple(placements),

@@ -317,6 +317,10 @@ BAD = [
     ("accelerators: {h100: 8}\naccelerators: {h200: 8}\nworkload: {model: llama-3.1-8b}\n", "duplicate key"),
     ("accelerators: {h100: &a 8}\nworkload: {model: llama-3.1-8b}\n", "anchors"),
     ("accelerators: {h100: 8}\nworkload: {model: llama-3.1-8b, precision: fp7}\n", "unknown dtype 'fp7'"),
+    ("accelerators: {h100: {count: 8, price: cheap}}\nworkload: {model: llama-3.1-8b}\n",
+     "accelerators.h100.price: cannot parse 'cheap' as dollars per GPU-hour"),
+    ("accelerators: {h100: {count: 8, prise: 2}}\nworkload: {model: llama-3.1-8b}\n",
+     "accelerators.h100.prise: unknown field 'prise'; did you mean price?"),
 ]
 
 
@@ -356,6 +360,19 @@ def test_a_type_too_small_for_one_replica_is_noted_not_an_error(capsys, tmp_path
     assert h100["models"] == [] and h100["unserved"] and h100["flop_bound_tokens_per_s"] > 0
     assert h200["models"] and record["total"]["output_tokens_per_day"] == h200["output_tokens_per_day"]
     assert "serves none of the models" in err
+    # the idle type's GPU-hours are paid, and split between input and output tokens like the serving type's
+    total = record["total"]
+    assert total["usd_per_day"] == pytest.approx(h100["gpu_usd_per_day"] + h200["gpu_usd_per_day"])
+    paid = (total["usd_per_million_output_tokens"] * total["output_tokens_per_day"]
+            + total["usd_per_million_input_tokens"] * total["input_tokens_per_day"]) / 1e6
+    assert paid == pytest.approx(total["usd_per_day"])
+    share = lambda t: t["usd_per_million_output_tokens"] * t["output_tokens_per_day"] / 1e6 / t["usd_per_day"]  # noqa: E731
+    assert share(total) == pytest.approx(share(h200))
+
+
+def test_params_flag_replaces_the_files_model(capsys):
+    record, _ = run_json(capsys, "fleet", str(FLEETS / "seed-users.yaml"), "--params", "70B", "--ideal")
+    assert record["by_accelerator"][0]["models"][0]["model"] == "70B-params"
 
 
 def test_core_fleet_rejects_bad_operation():

@@ -229,12 +229,13 @@ class _Sums:
     out_s: float = 0.0
     in_s: float = 0.0
     req_s: float = 0.0
-    flop: float | None = 0.0
-    band: float | None = 0.0
+    flop: float = 0.0
+    band: float = 0.0
     users: float = 0.0  # concurrent at full capacity
     joules: float | None = 0.0  # per day, device
     usd: float | None = 0.0  # GPUs, per day
-    usd_output: float | None = 0.0  # of which charged to output tokens
+    usd_output: float | None = 0.0  # of which charged to output tokens, over the types that serve
+    usd_unserved: float | None = 0.0  # of types that serve nothing: split between input and output like the rest
 
 
 def _type_sums(t: TypeInput, models: list[ModelServing], op: Operation) -> _Sums:
@@ -243,6 +244,7 @@ def _type_sums(t: TypeInput, models: list[ModelServing], op: Operation) -> _Sums
     out_s = sum(m.output_tokens_per_s for m in models)
     in_s = sum(m.input_tokens_per_s for m in models)
     joules = usd = usd_output = None
+    usd_unserved: float | None = 0.0
     if t.tdp_w is not None:
         busy = 0.0  # W of every serving replica at its operating point
         for m in models:
@@ -257,6 +259,9 @@ def _type_sums(t: TypeInput, models: list[ModelServing], op: Operation) -> _Sums
         weights = [(m.gpus, _decode_share(m.replica)) for m in models]
         served = sum(g for g, _ in weights)
         usd_output = (usd * sum(g * share for g, share in weights) / served) if served else 0.0
+        usd_unserved = 0.0 if served else usd
+    else:
+        usd_unserved = None
     flop = sum(m.flop_bound_tokens_per_s for m in models)
     band = sum(m.bandwidth_bound_tokens_per_s for m in models)
     if not models and t.bounds:  # it serves nothing, but its GPUs have the bounds: split them by traffic share
@@ -265,7 +270,7 @@ def _type_sums(t: TypeInput, models: list[ModelServing], op: Operation) -> _Sums
         band = sum(t.count * b.share / shares * b.bandwidth_bound_per_gpu for b in t.bounds)
     return _Sums(gpus=t.count, serving=serving, out_s=out_s, in_s=in_s, req_s=sum(m.requests_per_s for m in models),
                  flop=flop, band=band, users=float(sum(m.replicas * m.running for m in models)), joules=joules,
-                 usd=usd, usd_output=usd_output)
+                 usd=usd, usd_output=usd_output, usd_unserved=usd_unserved)
 
 
 def _decode_share(e: Estimate) -> float:
@@ -281,9 +286,9 @@ def _add(a: _Sums, b: _Sums) -> _Sums:
         return None if x is None or y is None else x + y
 
     return _Sums(gpus=a.gpus + b.gpus, serving=a.serving + b.serving, out_s=a.out_s + b.out_s, in_s=a.in_s + b.in_s,
-                 req_s=a.req_s + b.req_s, flop=plus(a.flop, b.flop), band=plus(a.band, b.band),
+                 req_s=a.req_s + b.req_s, flop=a.flop + b.flop, band=a.band + b.band,
                  users=a.users + b.users, joules=plus(a.joules, b.joules), usd=plus(a.usd, b.usd),
-                 usd_output=plus(a.usd_output, b.usd_output))
+                 usd_output=plus(a.usd_output, b.usd_output), usd_unserved=plus(a.usd_unserved, b.usd_unserved))
 
 
 def _ratio(x: float | None, y: float | None) -> float | None:
@@ -304,6 +309,9 @@ def _totals(s: _Sums, op: Operation) -> Totals:
     if usd is not None and electricity is not None:
         usd = usd + electricity
     usd_output = s.usd_output
+    if usd_output is not None and s.usd is not None and s.usd_unserved is not None:
+        served = s.usd - s.usd_unserved
+        usd_output = usd_output * s.usd / served if served > 0 else None  # idle types' GPU-hours split alike
     if usd_output is not None and electricity is not None and s.usd:
         usd_output = usd_output * usd / s.usd  # electricity split like the GPU-hours
     return Totals(
