@@ -88,7 +88,6 @@ class FleetSpec:
     fields: dict[str, Any] = field(default_factory=dict)  # the workload's estimate fields
     max_tpot_s: float | None = None
     max_ttft_s: float | None = None
-    latency_given_as: str = ""  # "per_user_tokens_per_s 20" or "max_tpot 50ms", for the notes
     utilization: tuple[float, ...] | None = None  # None: not given (the fleet runs at capacity)
     minutes_per_user_day: float = 10.0
     pue: float | None = None
@@ -278,22 +277,20 @@ def _models(w: _At) -> tuple[ModelShare, ...]:
     return tuple(out)
 
 
-def _latency(w: _At) -> tuple[float | None, float | None, str]:
+def _latency(w: _At) -> tuple[float | None, float | None]:
     tpot = ttft = None
-    given = ""
     if "per_user_tokens_per_s" in w.data and "max_tpot" in w.data:
         raise w.fail("max_tpot", "give per_user_tokens_per_s or max_tpot, not both (one is 1 / the other)")
     if "per_user_tokens_per_s" in w.data:
         speed = _number(w, "per_user_tokens_per_s", 0.0)
         if speed <= 0:
             raise w.fail("per_user_tokens_per_s", f"must be > 0, got {w.data['per_user_tokens_per_s']!r}")
-        tpot, given = 1.0 / speed, f"per_user_tokens_per_s {speed:g}"
+        tpot = 1.0 / speed
     if "max_tpot" in w.data:
         tpot = _duration(w, "max_tpot")
-        given = f"max_tpot {w.data['max_tpot']}"
     if "max_ttft" in w.data:
         ttft = _duration(w, "max_ttft")
-    return tpot, ttft, given
+    return tpot, ttft
 
 
 def _utilization(f: _At) -> tuple[float, ...] | None:
@@ -355,7 +352,7 @@ def parse_fleet(data: Any, path: str, lines: dict[tuple[str, ...], int] | None =
     models = _models(w)
     common = _estimate_fields(w, WORKLOAD_FIELDS, ("models", *LATENCY_KEYS))
     common.pop("model", None)
-    tpot, ttft, given = _latency(w)
+    tpot, ttft = _latency(w)
     minutes = f.data.get("minutes_per_user_day")
     minutes = 10.0 if minutes is None else _number(f, "minutes_per_user_day", 0.0, 1440.0)
     if minutes <= 0:
@@ -371,7 +368,7 @@ def parse_fleet(data: Any, path: str, lines: dict[tuple[str, ...], int] | None =
     elif price is not None and (isinstance(price, bool) or not isinstance(price, (int, float, str))):
         raise f.fail("price", f"expected $ per GPU-hour or a GPU=PRICE map, got {_shown(price)}")
     return FleetSpec(path=path, accelerators=tuple(accelerators), models=models, fields=common, max_tpot_s=tpot,
-                     max_ttft_s=ttft, latency_given_as=given, utilization=_utilization(f),
+                     max_ttft_s=ttft, utilization=_utilization(f),
                      minutes_per_user_day=minutes, pue=pue, electricity_usd_per_kwh=power, price=price,
                      description=description, sources=tuple(sources), workload_where=w.where_of("model"))
 
@@ -419,10 +416,9 @@ class Overrides:
                            for m in models)
         changes: dict[str, Any] = {"models": models, "fields": fields}
         if self.per_user_tokens_per_s is not None:
-            changes.update(max_tpot_s=1.0 / self.per_user_tokens_per_s,
-                           latency_given_as=f"--per-user-tokens-per-s {self.per_user_tokens_per_s:g}")
+            changes["max_tpot_s"] = 1.0 / self.per_user_tokens_per_s
         if self.max_tpot_s is not None:
-            changes.update(max_tpot_s=self.max_tpot_s, latency_given_as=f"--max-tpot {self.max_tpot_s * 1e3:g}ms")
+            changes["max_tpot_s"] = self.max_tpot_s
         for name in ("max_ttft_s", "minutes_per_user_day", "utilization", "pue", "electricity_usd_per_kwh"):
             if getattr(self, name) is not None:
                 changes[name] = getattr(self, name)
@@ -584,7 +580,7 @@ def run_fleet(spec: FleetSpec, catalog: Any, overrides: Overrides = Overrides())
     for t in result.types:
         idle = t.count - t.totals.gpus_serving
         if t.models and idle:
-            notes.append(f"{gpu_name(t.gpu, names)}: {plural(idle, 'GPU')} of {t.count:,} serve nothing (less than "
+            notes.append(f"{names.get(t.gpu, t.gpu)}: {plural(idle, 'GPU')} of {t.count:,} serve nothing (less than "
                          "a whole replica left over); they idle, and are paid for")
     if spec.max_tpot_s is None and spec.max_ttft_s is None:
         notes.append("no latency target: each type runs its largest batch that fits; give workload."
@@ -596,16 +592,13 @@ def run_fleet(spec: FleetSpec, catalog: Any, overrides: Overrides = Overrides())
     if spec.utilization is None:
         notes.append("no utilization given: the fleet runs at its capacity all day (utilization 1)")
     if spec.pue is None:
-        notes.append("no PUE given: facility energy is device energy (PUE 1); hyperscale data centres report 1.1-1.2")
+        notes.append("no PUE given: facility energy is device energy (PUE 1); give pue: for the data centre's cooling "
+                     "and power overhead")
     if spec.electricity_usd_per_kwh is not None and any(t.price_usd_per_gpu_hour for t in types):
         notes.append("the cost adds the electricity bill to the GPU-hours: a cloud price per GPU-hour already pays "
                      "for power, so give electricity_usd_per_kwh with the price of owned hardware")
     return FleetOutcome(spec=spec, result=result, names=names, unserved=unserved,
                         notes=tuple(dict.fromkeys(notes)))
-
-
-def gpu_name(gpu_id: str, names: dict[str, str]) -> str:
-    return names.get(gpu_id, gpu_id)
 
 
 # --------------------------------------------------------------------------- generations

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from inferwall.errors import InputError
-from inferwall.fields import BY_NAME, FIELDS
+from inferwall.fields import BY_NAME
 
 _WHAT = {
     "text": "text", "dtype": "a dtype name", "int": "a whole number", "int0": "a whole number",
@@ -23,19 +23,6 @@ _WHAT = {
     "price": "a number, text or a {gpu: price} mapping", "fraction": "a number or a percentage",
     "duration": "seconds or a duration", "switch": "True or False",
 }
-
-
-def field_names() -> list[str]:
-    return [f.name for f in FIELDS]
-
-
-def unknown_field(name: str, where: str, valid: list[str] | None = None) -> InputError:
-    from inferwall.suggest import did_you_mean
-
-    valid = valid if valid is not None else field_names()
-    hint = did_you_mean(name, valid)
-    return InputError(f"{where}unknown field {name!r}{hint} (fields are the estimate flags with underscores: "
-                      f"{', '.join(valid[:6])}, ...)")
 
 
 def example(name: str) -> str:
