@@ -280,10 +280,11 @@ def _signed(own: list[Param], exclude: tuple[str, ...] = (), fields_first: bool 
                 return func(fields, **checked)
             except InputError:
                 raise
-            except ValueError as exc:  # the core's CoreError: one exception type for every bad input
+            except ValueError as exc:  # the core's CoreError, a unit parser's: one exception type for bad input
                 from inferwall.core.types import CoreError
+                from inferwall.units import UnitError
 
-                if isinstance(exc, CoreError):
+                if isinstance(exc, (CoreError, UnitError)):
                     raise InputError(str(exc)) from None
                 raise
 

@@ -238,11 +238,17 @@ def test_wrong_arguments_raise_one_input_error(monkeypatch, call, message):
 
 
 def test_core_errors_become_input_errors():
+    """The core raises CoreError for an impossible layout; the API raises InputError with the same message."""
+    from inferwall.catalog import load_catalog
     from inferwall.core.types import CoreError
+    from inferwall.inputs import Options, build
 
-    with pytest.raises(inferwall.InputError) as caught:
-        inferwall.plan(model="llama-3.1-8b", users=5, max_gpus=0)
-    assert not isinstance(caught.value, CoreError) or type(caught.value) is inferwall.InputError
+    with pytest.raises(CoreError) as core:
+        build(Options(model="llama-3.1-70b", tp=3), load_catalog())
+    assert not isinstance(core.value, inferwall.InputError)
+    with pytest.raises(inferwall.InputError) as api:
+        inferwall.estimate(model="llama-3.1-70b", tp=3)
+    assert type(api.value) is inferwall.InputError and str(api.value) == str(core.value)
 
 
 # --------------------------------------------------------------------------- the API's shape
