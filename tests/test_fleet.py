@@ -52,7 +52,11 @@ def test_seed_bounds_280b_active_16bit_on_one_a100(capsys):
     total = record["total"]
     assert total["flop_bound_tokens_per_s"] == pytest.approx(312e12 / (2 * 280e9), rel=1e-6)
     assert total["flop_bound_tokens_per_s"] == pytest.approx(560, rel=0.01)  # "about 560 forward passes per second"
-    a100_bandwidth = record["by_accelerator"][0]["gpu"] and 2.039e12  # the catalog's A100 SXM4 80GB
+    from inferwall.catalog import load_catalog
+
+    a100 = load_catalog().gpu(record["by_accelerator"][0]["gpu"]).accelerator
+    assert a100.peak_flops["bf16"] == 312e12  # the seed's "312 teraflop per second"
+    a100_bandwidth = a100.bandwidth_bytes_per_s  # the SXM4 80GB's 2.039 TB/s; the seed rounds it to 2000 GB/s
     assert total["bandwidth_bound_tokens_per_s"] == pytest.approx(a100_bandwidth / (2 * 280e9), rel=1e-6)
     assert round(total["bandwidth_bound_tokens_per_s"]) == 4  # "only enough for 4 forward passes"
     # 560 GB of weights do not fit one 80 GB card: the fleet serves nothing, and says so
