@@ -390,3 +390,15 @@ def test_core_fleet_rejects_bad_operation():
     empty = fleet([], Operation())
     assert empty.total.gpus == 0 and empty.total.user_base == 0
     assert math.isclose(empty.total.output_tokens_per_day, 0)
+
+
+def test_environment_does_not_change_a_fleet_file(capsys, monkeypatch, small):
+    """Like a plan file for check, a fleet file means the same on every machine: INFERWALL_PRICE and
+    INFERWALL_ENGINE are not read (INFERWALL_FORMAT still is), and the help names no such variable."""
+    base, _ = run_json(capsys, "fleet", small)
+    monkeypatch.setenv("INFERWALL_PRICE", "0.01")
+    monkeypatch.setenv("INFERWALL_ENGINE", "trtllm")
+    same, _ = run_json(capsys, "fleet", small)
+    assert same == base
+    code, out, _ = run(capsys, "fleet", "--help")
+    assert code == 0 and "INFERWALL_PRICE" not in out and "INFERWALL_ENGINE" not in out

@@ -89,5 +89,25 @@ def fleet(
         note(f"note: {line}")
 
 
+def _without_environment(command):
+    """The scenario flags without their INFERWALL_* variables: a fleet file means the same on every machine (as a
+    plan file does for ``check``), and the help says no variable applies."""
+    import copy
+    import inspect
+
+    params = []
+    for p in command.__signature__.parameters.values():
+        if isinstance(p.default, typer.models.OptionInfo) and p.default.envvar and p.name != "fmt":
+            info = copy.copy(p.default)
+            info.envvar = None
+            p = p.replace(default=info)
+        params.append(p)
+    command.__signature__ = inspect.Signature(params)
+    return command
+
+
+fleet = _without_environment(fleet)
+
+
 def register(app: typer.Typer) -> None:
     app.command("fleet")(fleet)
