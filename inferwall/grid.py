@@ -529,3 +529,106 @@ def note_lines(notes: dict[str, int], total: int, limit: int = 10) -> list[str]:
     if len(ranked) > limit:
         out.append(f"note: ... and {len(ranked) - limit} more distinct notes (see the notes column)")
     return out
+
+
+# ----------------------------------------------------------------- compare and sweep, shared by the CLI and the API
+
+MAX_COMPARE = 64  # configurations side by side; grids go to sweep
+
+
+@dataclass(frozen=True)
+class Comparison:
+    labels: list[str]
+    records: list[dict[str, Any]]  # each exactly what ``estimate -f json`` prints for its configuration
+    notes: list[str]  # one line per note: shared by every column, or naming the columns it applies to
+    grid: Grid
+
+
+def compare(values: dict[str, Any], catalog, skip_invalid: bool = False) -> Comparison:
+    """``inferwall compare``: configurations side by side (at most ``MAX_COMPARE``)."""
+    grid = make_grid(values)
+    if grid.size > MAX_COMPARE:
+        raise InputError(f"compare shows at most {MAX_COMPARE} configurations side by side, got {grid.size:,}; "
+                         "use 'inferwall sweep' for grids (one row per configuration)")
+    run = GridRun(grid, catalog, skip_invalid=skip_invalid, origins=values.get("origins"))
+    if not run.total:
+        config, why = run.skipped[0]
+        where = f"{grid.describe(config)}: " if grid.varying else ""
+        raise InputError(f"no valid configuration to compare; the first: {where}{why}")
+    configs, records = [], []
+    for config, record in run.records():
+        configs.append(config)
+        records.append(record)
+    labels = [grid.label(c) for c in configs]
+    seen: dict[str, list[str]] = {}
+    for label, record in zip(labels, records):
+        for line in record["notes"]:
+            seen.setdefault(line, []).append(label)
+    notes = [f"note: {line}" if len(where) == len(labels) else f"note [{', '.join(where)}]: {line}"
+             for line, where in seen.items()]
+    if run.skipped:
+        notes.append(skipped_note(run.skipped, grid))
+    return Comparison(labels=labels, records=records, notes=notes, grid=grid)
+
+
+@dataclass
+class Selection:
+    """``sweep``'s ``--columns``, ``--where`` (and ``--fits-only``), ``--sort`` and ``--top``, applied to rows as
+    they stream: ``select`` yields the rows to write, counting what it saw."""
+
+    columns: list[str]
+    conditions: list[Condition]
+    keys: list[tuple[str, bool]]
+    top: int | None = None
+    evaluated: int = 0
+    matched: int = 0
+    kept: list[dict[str, Any]] | None = None  # the sorted rows, when --sort is given
+
+    def select(self, pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]], on_row=None) -> Iterator[dict[str, Any]]:
+        conditions, keys, top = self.conditions, self.keys, self.top
+        kept: list[dict[str, Any]] = []
+        for _config, row in pairs:
+            self.evaluated += 1
+            if on_row is not None:
+                on_row()
+            if conditions and not matches(row, conditions):
+                continue
+            self.matched += 1
+            if keys:
+                kept.append(row)
+                continue
+            yield row
+            if top and self.matched >= top:
+                return
+        if keys:
+            self.kept = sort_rows(kept, keys)[:top] if top else sort_rows(kept, keys)
+            yield from self.kept
+
+
+def selection(grid: Grid, columns: str | None = None, where: Iterable[str] = (), sort: str | None = None,
+              top: int | None = None, fits_only: bool = False) -> Selection:
+    """Parse ``sweep``'s selection flags against a grid (every error before the first row)."""
+    cols = pick_columns(columns, grid)
+    conditions = [parse_where(w) for w in where or ()]
+    if fits_only:
+        conditions.append(parse_where("memory.fits==true"))
+    keys = parse_sort(sort) if sort else []
+    return Selection(columns=cols, conditions=conditions, keys=keys, top=top)
+
+
+def sweep_notes(run: GridRun, sel: Selection) -> list[str]:
+    """What ``sweep`` says after its rows: notes counted over configurations, rankings on placeholder prices,
+    skipped configurations, an empty selection."""
+    from inferwall.prices import is_cost_column, unverified_ranks_note
+
+    out = note_lines(run.notes, sel.evaluated)
+    ranked_by_price = [column for column, _ in sel.keys if is_cost_column(column)]
+    if ranked_by_price:
+        line = unverified_ranks_note(sel.kept or [], ranked_by_price[0])
+        if line:
+            out.append(line)
+    if run.skipped:
+        out.append(skipped_note(run.skipped, run.grid))
+    if sel.conditions and not sel.matched:
+        out.append("note: no configuration matched " + " and ".join(c.text for c in sel.conditions))
+    return out

@@ -289,6 +289,7 @@ class Catalog:
         self._pending: dict[str, dict[str, tuple[Any, str, int]]] = {"accelerators": {}, "models": {}}
         self._gpu_names: dict[str, str] = {}
         self._model_names: dict[str, str] = {}
+        self._order: dict[str, dict[str, None]] = {"accelerators": {}, "models": {}}  # ids as first added
         self.notes: list[str] = []
 
     def add_file(self, path: str, builtin: bool = False) -> None:
@@ -322,6 +323,7 @@ class Catalog:
                     self._pending[key].pop(eid, None)
                     self._entries[key][eid] = entry
                 seen.add(eid)
+                self._order[key].setdefault(eid)
                 names[_norm(eid)] = eid
                 for alias in aliases:
                     names[_norm(alias)] = eid
@@ -334,9 +336,11 @@ class Catalog:
         return entry
 
     def _all(self, key: str) -> dict[str, Any]:
+        """Every entry, in the order the files list them (whatever was looked up first in a long-lived process)."""
         for eid in list(self._pending[key]):
             self._entry(key, eid)
-        return self._entries[key]
+        entries = self._entries[key]
+        return {eid: entries[eid] for eid in self._order[key] if eid in entries}
 
     @property
     def gpus(self) -> dict[str, GpuEntry]:
@@ -414,3 +418,23 @@ def load_model_file(path: str) -> ModelEntry:
             raise InputError(f"{path}: models: expected a list with exactly one model")
         data = items[0]
     return parse_model(data, path, 0)
+
+
+# ----------------------------------------------------------------- the Python API's listings
+
+
+def gpus(filter: str | None = None, catalog: Any = None):
+    """The accelerators as ``inferwall gpus -f json`` lists them: ``inferwall.api.Records`` of dicts.
+
+    ``filter``: only entries whose id, name, vendor or aliases contain these words; ``catalog``: extra catalog files.
+    """
+    from inferwall.api import listing
+
+    return listing("gpus", filter, catalog)
+
+
+def models(filter: str | None = None, catalog: Any = None):
+    """The models as ``inferwall models -f json`` lists them: ``inferwall.api.Records`` of dicts."""
+    from inferwall.api import listing
+
+    return listing("models", filter, catalog)

@@ -13,19 +13,16 @@ from .common import catalog, emit, note, pick_format
 
 def run_estimate(scenario: dict[str, Any], fmt: Format | None, catalog_files: list[str] | None,
                  chart: bool = False, output: str | None = None, explain: bool = False) -> None:
-    from inferwall.core import estimate
-    from inferwall.inputs import Options, build
+    from inferwall.evaluate import Evaluation
+    from inferwall.inputs import Options
     from inferwall.render import render_record
-    from inferwall.render.record import estimate_record
 
     if chart or output:
         from . import charting
 
         charting.check_output(output)
-    resolved = build(Options(**scenario), catalog(catalog_files))
-    est = estimate(resolved.scenario, resolved.compute_explicit)
-    notes = tuple(dict.fromkeys(resolved.notes + est.notes))
-    record = estimate_record(est, resolved.provenance, notes)
+    evaluation = Evaluation(Options(**scenario), catalog(catalog_files))  # the Python API's estimate() too
+    resolved, est, record = evaluation.resolved, evaluation.estimate, evaluation.record
     derivation = None
     if explain:
         from inferwall.core.economics import bound_shift

@@ -21,4 +21,5 @@ MODULE_OF = {
     "plan": "plan",
     "roofline": "roofline",
     "calibrate": "calibrate",
+    "fleet": "fleet",
 }

@@ -8,7 +8,6 @@ from typing import Any, List, Optional
 
 import typer
 
-from inferwall.prices import is_cost_column, unverified_ranks_note
 from inferwall.render import Format
 
 from ..charting import ChartOpt, OutputOpt, chart_option, output_option
@@ -87,20 +86,17 @@ def sweep(
     grid = g.make_grid(scenario)
     if chart or output is not None:
         charting.check_sweep(grid)
-    cols = g.pick_columns(columns, grid)
-    conditions = [g.parse_where(w) for w in where or ()]
-    if fits_only:
-        conditions.append(g.parse_where("memory.fits==true"))
-    keys = g.parse_sort(sort) if sort else []
+    sel = g.selection(grid, columns, where or (), sort, top, fits_only)
     out_format = pick_format(fmt)
 
     run = g.GridRun(grid, catalog(catalog_files), skip_invalid=skip_invalid)
     write = sys.stdout.write
-    streams = out_format not in (Format.table, Format.yaml) and not keys
+    streams = out_format not in (Format.table, Format.yaml) and not sel.keys
     progress = None
     if run.total >= PROGRESS_MIN_CONFIGURATIONS and _isatty(sys.stderr) and not (streams and _isatty(sys.stdout)):
         progress = Progress(run.total)
 
+    cols = sel.columns
     droppable = g.DROP_ORDER if not columns else ()  # the default set may narrow to fit; a chosen one does not
     if chart:  # the terminal chart replaces the rows: no writer, not even a header
         writer = charting.Collector(None, passthrough=False)
@@ -108,30 +104,13 @@ def sweep(
         writer = charting.Collector(row_writer(out_format, cols, write, droppable), passthrough=True)
     else:
         writer = row_writer(out_format, cols, write, droppable)
-    kept: list[dict[str, Any]] = []
-    matched = evaluated = 0
     try:
-        for _config, row in run.rows():
-            evaluated += 1
-            if progress:
-                progress.step()
-            if conditions and not g.matches(row, conditions):
-                continue
-            matched += 1
-            if keys:
-                kept.append(row)
-                continue
+        for row in sel.select(run.rows(), progress.step if progress else None):
             writer.row(row)
-            if top and matched >= top:
-                break
-        if keys:
-            kept = g.sort_rows(kept, keys)[:top] if top else g.sort_rows(kept, keys)
-            for row in kept:
-                writer.row(row)
     finally:
         if progress:
             progress.close()
-    count = f"{matched:,} of {run.total:,} configurations" if conditions else plural(run.total, "configuration")
+    count = f"{sel.matched:,} of {run.total:,} configurations" if sel.conditions else plural(run.total, "configuration")
     varied, fixed = grid.swept()
     title = f"Sweep of {varied or 'one configuration'}: {count}" + (f"; {fixed}" if fixed else "")
     writer.close(title)
@@ -139,18 +118,8 @@ def sweep(
     table_hints()
     if chart or output is not None:
         charting.deliver(chart, output, lambda: charting.sweep_chart(grid, writer.rows, title))
-
-    for line in g.note_lines(run.notes, evaluated):
+    for line in g.sweep_notes(run, sel):
         note(line)
-    ranked_by_price = [column for column, _ in keys if is_cost_column(column)]
-    if ranked_by_price:
-        line = unverified_ranks_note(kept, ranked_by_price[0])
-        if line:
-            note(line)
-    if run.skipped:
-        note(g.skipped_note(run.skipped, grid))
-    if conditions and not matched:
-        note("note: no configuration matched " + " and ".join(c.text for c in conditions))
 
 
 def register(app: typer.Typer) -> None:
