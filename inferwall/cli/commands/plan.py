@@ -16,7 +16,7 @@ SEARCH = "Search"
 
 # The scenario flags a plan does not take: the search chooses the hardware, layout, batch and precision.
 SEARCHED = ("gpu", "flops", "bandwidth", "memory", "link_bandwidth", "gpus", "tp", "pp", "dp", "ep", "batch",
-            "precision", "weights", "kv", "compute")
+            "precision", "weights", "kv", "compute", "disaggregate", "prefill_gpus", "decode_gpus")
 
 
 @with_estimate_flags(exclude=SEARCHED)
@@ -32,6 +32,8 @@ def plan(
     precision: Optional[str] = typer.Option(None, "--precision", "-p", help="Precisions to search, comma-separated (native, bf16, fp8, int4, ...) \\[default: native,fp8; fp8 only for 16-bit models].", rich_help_panel=SEARCH),
     top: int = typer.Option(5, "--top", help="How many configurations to list.", rich_help_panel=SEARCH),
     pareto: bool = typer.Option(False, "--pareto", help="List the Pareto frontier of per-user speed against cost per token instead.", rich_help_panel=SEARCH),
+    disaggregate: bool = typer.Option(False, "--disaggregate", help="Also search disaggregated prefill/decode pools (x prefill and y decode instances of any searched layout) and say which mode wins at the objectives.", rich_help_panel=SEARCH),
+    emit: Optional[str] = typer.Option(None, "--emit", metavar="ENGINE", help="Print the launch command of vllm, sglang or trtllm for the cheapest configuration instead of the table (searched with that engine's profile).", rich_help_panel="Output"),
     fmt: FormatOpt = format_option(),
     catalog_files: CatalogOpt = catalog_option(),
     chart: ChartOpt = chart_option(),
@@ -57,7 +59,8 @@ def plan(
     from inferwall.render.economics import integer, pct, rate, rows_output, secs, text, usd
     from inferwall.units import plural
 
-    from ..common import catalog, emit, note, pick_format
+    from ..common import catalog, note, pick_format
+    from ..common import emit as emit_text
     from ._flags import duration, options_from, positive, split_list
 
     started = time.perf_counter()
@@ -73,6 +76,20 @@ def plan(
         raise InputError(f"--max-gpus: must be >= 1, got {max_gpus}")
     if top < 1:
         raise InputError(f"--top: must be >= 1, got {top}")
+    if disaggregate and pareto:
+        raise InputError("--disaggregate ranks configurations by cost; it does not combine with --pareto")
+    if emit is not None:
+        from inferwall.emit import engine_name
+
+        engine = engine_name(emit)
+        if chart or output or pareto:
+            raise InputError("--emit prints the launch command of the cheapest configuration; it does not combine "
+                             "with --chart, --output or --pareto")
+        given = flags.get("engine_file") or flags.get("engine")
+        if given and str(given).strip().lower() != engine:
+            note(f"note: --emit {engine}: searched with the {engine} profile, not {given}, so the flags match the "
+                 "limits the plan assumed")
+        flags = {**flags, "engine": engine, "engine_file": None}
     slo = Objectives(max_ttft_s=duration(max_ttft, "--max-ttft"), max_tpot_s=duration(max_tpot, "--max-tpot"),
                      max_gpus=max_gpus)
     precisions: list[str | None] = []
@@ -128,7 +145,7 @@ def plan(
         hint = " (give --price for accelerators without one)" if "no price" in skipped.values() else ""
         raise InputError("no accelerator to search: "
                          + ("; ".join(f"{g}: {why}" for g, why in skipped.items()) or "the list is empty") + hint)
-    result = run_plan(candidates, demand, slo, SearchOptions(top=top, pareto=pareto))
+    result = run_plan(candidates, demand, slo, SearchOptions(top=top, pareto=pareto, disaggregate=disaggregate))
     elapsed = time.perf_counter() - started
 
     rows = [{
@@ -142,7 +159,11 @@ def plan(
         "usd_per_million_tokens_blended": c.usd_per_million_tokens_blended, "utilization": c.utilization,
         "price_usd_per_gpu_hour": c.estimate.scenario.accelerator.price_usd_per_hour,
         "price_verified": None if spec and spec.price_for(c.gpu) is not None else c.gpu not in unverified,
-        "layout": f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else ""),
+        "layout": (f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else "")) if c.mode == "aggregated" else
+                  f"{c.prefill_instances}P({c.prefill_layout.replace('--', '').replace(' ', '')})+"
+                  f"{c.decode_instances}D({c.decode_layout.replace('--', '').replace(' ', '')})",
+        "mode": c.mode, "prefill_instances": c.prefill_instances or None, "decode_instances": c.decode_instances or None,
+        "prefill_layout": c.prefill_layout or None, "decode_layout": c.decode_layout or None,
         "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + ("*" if c.gpu in unverified else ""),
     } for i, c in enumerate(result.configs)]
     machine = [(k, k, text) for k in ("rank", "gpu", "precision", "weights_dtype", "kv_dtype", "compute_dtype", "tp",
@@ -151,6 +172,9 @@ def plan(
                                        "output_tokens_per_s", "requests_per_s", "usd_per_hour",
                                        "usd_per_million_output_tokens", "usd_per_million_tokens_blended",
                                        "utilization", "price_usd_per_gpu_hour", "price_verified")]
+    if disaggregate:
+        machine += [(k, k, text) for k in ("mode", "prefill_instances", "decode_instances", "prefill_layout",
+                                           "decode_layout")]
     human = [
         ("rank", "#", integer), ("gpu", "gpu", text), ("precision", "precision", text), ("layout", "layout", text),
         ("replicas", "replicas", integer), ("gpus", "GPUs", integer), ("batch", "batch", integer),
@@ -162,8 +186,22 @@ def plan(
     model = candidates[0].scenario.model.id
     kind = "Pareto frontier" if pareto else f"Cheapest {top}"
     title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
-    if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
-        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human,
+    if disaggregate:
+        human.insert(3, ("mode", "mode", text))
+    if emit is not None and result.configs:
+        from inferwall.catalog.profiles import load_engine
+        from inferwall.emit import launch, model_name
+
+        best = result.configs[0]
+        entry = cat.model(flags["model"]) if flags.get("model") and cat.has_model_name(flags["model"]) else None
+        name, placeholder = model_name(entry, best.estimate.scenario)
+        text_out = launch(best.estimate, load_engine(engine), name, placeholder,
+                          getattr(entry, "native_quant", None))
+        emit_text(text_out.text)
+        for line in text_out.notes:
+            note(f"note: {line}")
+    elif not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
+        emit_text(rows_output(pick_format(fmt), rows, machine, title, table_columns=human,
                          drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds",
                                "layout", "ttft_s", "precision")))
     for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}) + _result_warnings(result, slo,
