@@ -417,13 +417,19 @@ def _trtllm(est, profile, model: str, out: Launch) -> list[str]:
     return lines
 
 
+PROSE = ("source", "note", "model_note", "deprecated", "description", "values", "methods", "rule", "version")
+
+
 def table_names(table: dict[str, Any]) -> set[str]:
-    """Every flag, key and value word a profile's ``flags:`` table names (for the check that --emit invents none)."""
+    """Every flag and config key a profile's ``flags:`` table names (for the check that --emit invents none): the
+    words of its entries, leaving out sources, notes, examples and lists of accepted values."""
     names: set[str] = set()
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            for value in node.values():
+            for key, value in node.items():
+                if key in PROSE or str(key).startswith("example"):
+                    continue
                 walk(value)
         elif isinstance(node, list):
             for value in node:

@@ -592,11 +592,11 @@ def _speculation(o: Options, catalog: Catalog, model: ModelArch, prov: dict[str,
         if not draft_arch.has_attention:
             raise InputError(f"--draft-model {o.draft_model}: needs a full shape (layers, heads, KV heads, head dim)")
         kind = "model"
-        prov["speculative"] = f"flag --speculative {k} with --draft-model {draft_arch.id}"
+        prov["speculative_draft"] = f"flag --speculative {k} with --draft-model {draft_arch.id}"
     else:
         draft_arch = None
         kind = "mtp" if model.mtp_layers else "eagle"
-        prov["speculative"] = (f"flag --speculative {k}: the model's {model.mtp_layers} MTP layer(s) as the draft"
+        prov["speculative_draft"] = (f"flag --speculative {k}: the model's {model.mtp_layers} MTP layer(s) as the draft"
                                if kind == "mtp" else f"flag --speculative {k}: an EAGLE-style head of one layer")
     if model.encoder:
         raise InputError(f"--speculative: {model.id} is an encoder; it generates no tokens to draft")
@@ -642,7 +642,7 @@ def _kv_offload(o: Options, prov: dict[str, str]):
     if not bandwidth_text.strip():
         parts.append(f"bandwidth {entry['bandwidth_bytes_per_s']['value']} per GPU: "
                      f"{entry['bandwidth_bytes_per_s']['source']}")
-    prov["kv_offload"] = "; ".join(parts)
+    prov["kv_offload_tier"] = "; ".join(parts)
     return KVOffload(tier=tier, capacity_bytes=capacity, bandwidth_bytes_per_s=bandwidth)
 
 

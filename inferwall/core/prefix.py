@@ -73,7 +73,7 @@ def price(cost: Cost, s: Scenario, usd: float, cycle_s: float, cached_busy_s: fl
     """Split the input price into cached and uncached tokens (``usd`` is one replica over ``cycle_s``)."""
     if cycle_s <= 0:
         return cost
-    hit_tokens = requests * cached_tokens(s)
+    hit_tokens = requests * s.workload.input_tokens * s.workload.prefix_hit  # billed as the user sees them
     miss_tokens = requests * uncached_tokens(s)
     cached_usd = usd * cached_busy_s / cycle_s
     miss_usd = usd * max(prefill_busy_s - cached_busy_s, 0.0) / cycle_s
