@@ -225,6 +225,10 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
     mem = est.memory
     energy = energy_of(est)
     notes = tuple(dict.fromkeys(tuple(notes) + energy.notes))
+    if energy.tdp_w_per_gpu and (est.speculative is not None or est.disaggregation is not None):
+        notes += ("energy per token does not yet account for "
+                  + ("speculative decoding (it charges T - 1 decode iterations)" if est.speculative is not None
+                     else "disaggregated pools") + "; treat energy.* as an upper bound",)
     record = {
         "scenario": scenario,
         "prefill": _phase(est.prefill, decode=False),
