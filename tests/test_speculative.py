@@ -229,3 +229,16 @@ def test_times_and_costs_stay_positive_and_finite(a, k, batch):
     e = estimate(s)
     assert 0 < e.latency.tpot_s < math.inf and 0 < e.cost.usd_per_million_output_tokens < math.inf
     assert 1 <= e.speculative.tokens_per_step <= k + 1
+
+
+@pytest.mark.parametrize("layout", [["--gpus", "1"], ["--tp", "2", "--pp", "2"]])
+def test_the_reported_iteration_is_the_decode_step(capsys, layout):
+    """The speculative section's iteration is the decode step the estimate uses (pipeline micro-batches included)."""
+    args = ["estimate", "-m", "llama-3.1-8b", *layout, "--batch", "4", "--batching", "static"]
+    r, _ = run_json(capsys, *args, "--speculative", "2", "--acceptance", "0.6")
+    base, _ = run_json(capsys, *args)
+    assert r["speculative"]["step_time_s"] == pytest.approx(r["decode"]["step_time_s"], rel=1e-12)
+    assert r["speculative"]["plain_step_time_s"] == pytest.approx(base["decode"]["step_time_s"], rel=1e-12)
+    dis, _ = run_json(capsys, "estimate", "-m", "llama-3.1-8b", "--prefill-gpus", "1", "--decode-gpus", "4:tp2pp2",
+                      "--batch", "8", "--speculative", "2", "--acceptance", "0.6")
+    assert dis["speculative"]["step_time_s"] == pytest.approx(dis["decode"]["step_time_s"], rel=1e-12)

@@ -200,8 +200,9 @@ def _serving_features(est: Estimate, compute_explicit: bool) -> Estimate:
             notes.append(f"speculative: an EAGLE-style draft head costs about one decoder layer of {s.model.id} (and "
                          "its LM head) per drafted token; give --draft-model for a separate draft model")
         elif spec.draft == "mtp":
+            runs = "once" if spec.draft_tokens == 1 else f"{spec.draft_tokens} times"
             notes.append(f"speculative: the draft is {s.model.id}'s multi-token-prediction layer, one decoder layer "
-                         f"and the LM head per drafted token, run {spec.draft_tokens} times per step")
+                         f"and the LM head per drafted token, run {runs} per step")
         elif spec.draft_model is not None and spec.draft_model.vocab_size != s.model.vocab_size:
             notes.append(f"speculative: the draft {spec.draft_model.id} has a vocabulary of {spec.draft_model.vocab_size:,}"
                          f" tokens and {s.model.id} {s.model.vocab_size:,}; a draft must share the target's tokenizer")

@@ -186,7 +186,9 @@ def draft_kv_bytes_per_sequence(s: Scenario, par: Parallelism, held_tokens: floa
 
 
 def report(s: Scenario, running: float) -> SpeculativeReport:
-    """Verification, draft and a plain step, for a decode-only iteration of ``running`` sequences."""
+    """Verification, draft and a plain step, for a decode-only iteration of ``running`` sequences (each of the
+    p pipeline micro-batches carries 1/p of them, and the iteration takes one micro-batch's pass, as in
+    ``serving.continuous``)."""
     spec = s.speculative
     p = s.parallelism.pp
     wl = s.workload
@@ -197,8 +199,8 @@ def report(s: Scenario, running: float) -> SpeculativeReport:
     draft_name = spec.draft_model.id if spec.draft == "model" and spec.draft_model else None
     return SpeculativeReport(
         draft=spec.draft, draft_model=draft_name, draft_tokens=spec.draft_tokens, acceptance=spec.acceptance,
-        tokens_per_step=spec.tokens_per_step, verify_time_s=p * pass_cost(s, verification(s, plain)).time_s,
-        draft_time_s=p * draft.time_s if draft else 0.0, plain_step_time_s=p * pass_cost(s, plain).time_s)
+        tokens_per_step=spec.tokens_per_step, verify_time_s=pass_cost(s, verification(s, plain)).time_s,
+        draft_time_s=draft.time_s if draft else 0.0, plain_step_time_s=pass_cost(s, plain).time_s)
 
 
 class _Pair:
