@@ -9,6 +9,11 @@
   running requests complete once), the ones carrying prompt tokens are *mixed*; the rest decode only. TTFT is
   a request's own prefill iterations plus any wait for a slot; TPOT is the mean iteration it decodes in,
   mixed or not; throughput is N requests per cycle. See docs/model.md, "Serving as engines do it".
+
+Two optional features enter through small hooks (docs/model.md): with speculative decoding (``speculative.py``) a
+decode iteration is a verification pass of K + 1 tokens per sequence plus the draft, a request decodes in
+(T - 1) / tokens_per_step iterations and the token budget counts K + 1 tokens per decoding request; with a
+prefix-cache hit (``prefix.py``) a prompt prefills only its missed tokens, reading the cached prefix as KV.
 """
 
 from __future__ import annotations

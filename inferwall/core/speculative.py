@@ -10,7 +10,7 @@ One decode iteration with speculation is
 * the verification pass: K + 1 times the matmul rows and LM-head rows of a plain step, attention scores of K + 1
   queries over the context (the keys are read once per sequence), and the KV of the K + 1 tokens written;
 * the draft: K passes of one token per sequence through the draft, plus one pass over the prompt tokens of the
-  iteration (the draft keeps its own KV cache). The draft is the checkpoint's multi-token-prediction layer
+  iteration (the draft keeps its own KV cache; under static batching the batch's prefill does not run it). The draft is the checkpoint's multi-token-prediction layer
   (``ModelArch.mtp_layers``, DeepSeek-V3: one, reused for every drafted token), an EAGLE-style head (one decoder
   layer of the target with its LM head), or a separate catalog model on the same GPUs (``--draft-model``).
 
