@@ -86,6 +86,13 @@ def test_offload_read_back_is_cached_kv_over_the_link(capsys):
     assert off["capacity_tokens"] == pytest.approx(512 * 2**30 / (80 * 128 * 2 * 2))
 
 
+def test_a_static_batch_loads_every_prompts_hit_before_its_prefill(capsys):
+    r, _ = run_json(capsys, "estimate", *MODEL, "--batching", "static", "--prefix-hit", "0.5", "--kv-offload", "host")
+    off = r["kv_offload"]
+    assert off["load_s"] == pytest.approx(32 * off["load_bytes_per_gpu"] / off["bandwidth_bytes_per_s_per_gpu"])
+    assert off["breakeven_bytes_per_s"] == pytest.approx(32 * off["load_bytes_per_gpu"] / off["recompute_s"])
+
+
 def test_offload_pays_when_the_link_beats_recomputing(capsys):
     fast, _ = run_json(capsys, "estimate", *MODEL, "--prefix-hit", "0.5", "--kv-offload", "host")
     off = fast["kv_offload"]

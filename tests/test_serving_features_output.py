@@ -63,3 +63,11 @@ def test_compare_lists_the_new_keys_side_by_side(capsys):
     assert table["cost.usd_per_million_cached_input_tokens"][0] in ("", "null")
     assert float(table["cost.usd_per_million_cached_input_tokens"][1]) > 0
     assert float(table["prefix_cache.hit_rate"][1]) == 0.9
+
+
+def test_the_compare_table_shows_feature_rows_only_when_used(capsys):
+    code, out, _ = run(capsys, "compare", "-m", "llama-3.1-8b", "--speculative", "3", "--acceptance", "0.5,0.9",
+                       "-f", "table")
+    assert code == 0 and "tokens per verification step" in out and "KV transfer per request" not in out
+    code, out, _ = run(capsys, "compare", "-m", "llama-3.1-8b", "--gpu", "h100,h200", "-f", "table")
+    assert "tokens per verification step" not in out

@@ -15,7 +15,7 @@ price cache hits apart.
 
 KV offload (``KVOffload``): a host-memory or SSD tier holds prefix KV beyond HBM. A hit served from it is read
 back over the tier's link before the request's prefill can use it: load = cached KV bytes per GPU / link
-bandwidth, added to the first token (not overlapped; engines that load layer by layer hide part of it). It pays
+bandwidth (a static batch loads all its prompts' hits before its prefill), added to the first token (not overlapped; engines that load layer by layer hide part of it). It pays
 when loading is faster than recomputing the cached tokens, i.e. when the link is faster than
 ``breakeven_bytes_per_s`` = load bytes / recompute time. The load uses the link, not the GPU, so throughput is
 unchanged unless the link saturates (``link_utilization`` > 1, said in a note).
@@ -109,11 +109,13 @@ def offload_report(est: Estimate, recompute_s: float) -> OffloadReport:
     off = s.kv_offload
     per_token = kv_bytes_per_gpu(s, 1.0)
     load_bytes = kv_bytes_per_gpu(s, cached_tokens(s))
-    load_s = load_bytes / off.bandwidth_bytes_per_s
+    # a static batch loads every prompt's hit before its one prefill; in-flight batching loads a request's own
+    prompts = s.workload.batch if s.engine.batching == "static" else 1
+    load_s = prompts * load_bytes / off.bandwidth_bytes_per_s
     replicas = s.parallelism.dp
     per_replica_rps = est.throughput.requests_per_s / replicas if replicas else 0.0
     utilization = per_replica_rps * load_bytes / off.bandwidth_bytes_per_s
-    breakeven = load_bytes / recompute_s if recompute_s > 0 and load_bytes > 0 else None
+    breakeven = prompts * load_bytes / recompute_s if recompute_s > 0 and load_bytes > 0 else None
     return OffloadReport(
         tier=off.tier, capacity_bytes_per_gpu=off.capacity_bytes, bandwidth_bytes_per_s_per_gpu=off.bandwidth_bytes_per_s,
         capacity_tokens=off.capacity_bytes / per_token if per_token > 0 else 0.0, load_bytes_per_gpu=load_bytes,
