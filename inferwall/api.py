@@ -355,9 +355,11 @@ def _catalog(paths: list[str] | None):
 
 
 def _estimate_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
-    from inferwall.grid import flat_row
+    """An estimate as a sweep row: every column a sweep has, null where this estimate has no such section."""
+    from inferwall.grid import all_columns, flat_row
 
-    return [flat_row(record)]
+    row = flat_row(record)
+    return [{column: row.get(column) for column in all_columns()}]
 
 
 @_signed([CATALOG])
@@ -441,6 +443,7 @@ _PLAN_OWN = [
     Param("precision", None, "texts", "Precisions to search: 'native', 'fp8', ... [default: native and fp8]."),
     Param("top", 5, "int", "How many configurations to list."),
     Param("pareto", False, "bool", "The Pareto frontier of per-user speed against cost per token instead."),
+    Param("disaggregate", False, "bool", "Also search disaggregated prefill/decode pools; rows say their mode."),
     CATALOG,
 ]
 
@@ -459,7 +462,7 @@ def plan(fields: dict[str, Any], **own: Any) -> Records:
         own[key] = _comma(own[key])
     flags = _scalar_values(fields, "inferwall.plan()", defaults=True)
     report = plan_report(flags, _catalog(catalog), **own)
-    rows = [clean({k: r.get(k) for k in MACHINE_COLUMNS}) for r in report.rows]
+    rows = [clean({k: r.get(k) for k in report.columns}) for r in report.rows]
     return Records(rows, notes=report.notes, summary=report.summary, title=report.title)
 
 

@@ -18,8 +18,9 @@ LAYOUT = "Layout and workload"
 PRECISION = "Precision"
 EFFICIENCY = "Efficiency and memory"
 SERVING = "Serving engine"
+FEATURES = "Speculative decoding, prefix cache, disaggregation"
 
-# kinds: text, dtype, int, batch, count, quantity, price, fraction, duration, switch
+# kinds: text, dtype, int, batch, count, quantity, price, fraction, share (a fraction that may be 0), duration, switch
 SCHEMA_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "mxfp4", "nvfp4", "int4")
 
 
@@ -90,6 +91,16 @@ FIELDS: tuple[Field, ...] = (
     Field("collective_latency", "--collective-latency", "duration", "Small-message latency per collective: 10us.", EFFICIENCY, example="10us"),
     Field("reserve", "--reserve", "quantity", "Runtime reserve per GPU outside the KV pool (CUDA context, graphs, buffers) [default: the engine's].", EFFICIENCY, example="1GiB"),
     Field("memory_fraction", "--memory-fraction", "fraction", "The engine's memory fraction, with its semantics (vLLM: of total memory; TensorRT-LLM: of free memory) [default: the engine's].", EFFICIENCY, example=0.9),
+    # issue 12: speculative decoding, prefix caching and KV offload, disaggregated prefill/decode
+    Field("speculative", "--speculative", "int", "Speculative decoding: K tokens drafted per step and verified in one pass of the model (the model's MTP layers where it ships them, else an EAGLE-style head of one decoder layer; --draft-model for a separate draft). Needs --acceptance or --accepted-length.", FEATURES, example=3),
+    Field("acceptance", "--acceptance", "share", "Speculative decoding: probability that a drafted token is accepted given the ones before it were, in [0, 1]; a step yields (1 - A^(K+1)) / (1 - A) tokens.", FEATURES, example=0.8),
+    Field("accepted_length", "--accepted-length", "count", "Speculative decoding: mean tokens per verification step, in [1, K + 1] (instead of --acceptance).", FEATURES, example=2.8),
+    Field("draft_model", "--draft-model", "text", "Speculative decoding: a catalog model (or model file) as the draft, run K times per step on the same GPUs.", FEATURES, example="llama-3.2-1b"),
+    Field("prefix_hit", "--prefix-hit", "share", "Share of input tokens served from the prefix cache, in [0, 1]: prefill computes only the rest, and cached input tokens are priced apart.", FEATURES, example=0.5),
+    Field("kv_offload", "--kv-offload", "text", "Prefix-cache KV offload per GPU: host or ssd, optionally with :CAPACITY and @BANDWIDTH (host:512GiB@50GB/s) [default capacity and bandwidth: specs/offload.yaml].", FEATURES, example="host:256GB@50GB/s"),
+    Field("disaggregate", "--disaggregate", "text", "Disaggregated prefill and decode pools, xPyD: x prefill and y decode instances, each with the layout given (--tp/--pp/--ep); --gpus is split evenly over the x + y instances.", FEATURES, example="1P1D"),
+    Field("prefill_gpus", "--prefill-gpus", "text", "Disaggregated prefill pool (with --decode-gpus): GPUS or GPUS:LAYOUT, e.g. 16:tp8 for two instances of tp 8 (layout: tpN ppN dpN epN).", FEATURES, example="8:tp8"),
+    Field("decode_gpus", "--decode-gpus", "text", "Disaggregated decode pool (with --prefill-gpus): GPUS or GPUS:LAYOUT, e.g. 16:tp8.", FEATURES, example="16:tp8"),
     # issue 14 item 5: what is otherwise a warning (a context longer than the model supports) becomes an error
     Field("strict", "--strict", "switch", "Treat warnings about the inputs as errors (exit 2): a context longer than the model supports.", LAYOUT, default=False),
 )
@@ -119,6 +130,9 @@ def value_schema(f: Field) -> dict[str, Any]:
         schema = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^(max|[0-9][0-9_.]*[kK]?)$"}]}
     elif f.kind == "fraction":
         schema = {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                            {"type": "string", "pattern": r"^\s*[0-9.]+\s*%?\s*$"}]}
+    elif f.kind == "share":
+        schema = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
                             {"type": "string", "pattern": r"^\s*[0-9.]+\s*%?\s*$"}]}
     elif f.kind == "price":
         schema = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}]}

@@ -179,7 +179,8 @@ def make_grid(values: dict[str, Any], limit: int = MAX_CONFIGURATIONS) -> Grid:
 
 # ----------------------------------------------------------------- columns
 
-SECTIONS = ("prefill", "decode", "memory", "latency", "throughput", "cost", "bounds")
+SECTIONS = ("prefill", "decode", "memory", "latency", "throughput", "cost", "bounds", "speculative", "prefix_cache",
+            "kv_offload", "disaggregation")
 
 DEFAULT_COLUMNS = (
     "model", "gpu", "gpus", "tp", "pp", "dp", "batch", "input_tokens", "output_tokens", "weights_dtype",
@@ -206,6 +207,10 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "layer_overhead": ("layer_overhead_s",),
     "collective_latency": ("collective_latency_s",), "reserve": ("reserve_bytes",),
     "memory_fraction": ("memory_fraction",),
+    "speculative": ("speculative_tokens",), "acceptance": ("acceptance",), "accepted_length": ("accepted_length",),
+    "draft_model": ("draft",), "prefix_hit": ("prefix_hit",), "kv_offload": ("kv_offload",),
+    "disaggregate": ("disaggregation",), "prefill_gpus": ("disaggregation.prefill_layout",),
+    "decode_gpus": ("disaggregation.decode_layout",),
 }
 
 
@@ -235,13 +240,19 @@ def all_columns() -> tuple[str, ...]:
     """Every column a sweep row has, in record order (taken from a real estimate, so never out of date)."""
     global _COLUMNS
     if _COLUMNS is None:
-        from inferwall.core import Accelerator, ModelArch, Scenario, Workload, estimate
+        from inferwall.core import Accelerator, ModelArch, Parallelism, Scenario, Workload, estimate
+        from inferwall.core.types import Disaggregation, KVOffload, Speculation
         from inferwall.render.record import estimate_record
 
         acc = Accelerator(id="x", memory_bytes=80e9, bandwidth_bytes_per_s=3e12, peak_flops={"bf16": 1e15},
                           price_usd_per_hour=1.0)
         model = ModelArch(id="x", params=1e9, num_layers=4, num_heads=4, num_kv_heads=4, head_dim=8, hidden_size=32)
-        row = flat_row(estimate_record(estimate(Scenario(accelerator=acc, model=model, workload=Workload(4, 8, 8)))))
+        # every optional section on, so its columns are known (speculation, prefix cache, offload, two pools)
+        one = Parallelism()
+        row = flat_row(estimate_record(estimate(Scenario(
+            accelerator=acc, model=model, workload=Workload(4, 8, 8, prefix_hit=0.5),
+            speculative=Speculation(draft_tokens=1, acceptance=0.5), kv_offload=KVOffload("host", 1e9, 1e9),
+            disaggregation=Disaggregation(1, 1, one, one)))))
         _COLUMNS = tuple(row)
         for name, value in row.items():
             _KINDS[name] = ("bool" if isinstance(value, bool) else "number" if isinstance(value, (int, float))

@@ -84,6 +84,15 @@ class Options:
     collective_latency: Any = None
     reserve: Any = None
     memory_fraction: Any = None
+    speculative: Any = None
+    acceptance: Any = None
+    accepted_length: Any = None
+    draft_model: str | None = None
+    prefix_hit: Any = None
+    kv_offload: str | None = None
+    disaggregate: str | None = None
+    prefill_gpus: str | None = None
+    decode_gpus: str | None = None
     strict: bool = False  # warnings about the inputs are errors (see input_checks)
     # field -> where its value came from when not a flag (env, config file, plan line, default): provenance.py
     origins: dict[str, str] = field(default_factory=dict)
@@ -474,6 +483,7 @@ class _Fixed:
     acc: Any
     gpu_entry: Any
     req: Any
+    pools: Any
     par: Any
     precision: Any
     compute_explicit: bool
@@ -490,7 +500,8 @@ def _fixed_part(o: Options, catalog: Catalog) -> _Fixed:
     model, model_entry = _model(o, catalog, prov, notes)
     acc, gpu_entry = _gpu(o, catalog, prov, notes)
     req = _layout_request(o)
-    par = _explicit_layout(req)
+    pools = _pool_requests(o, req)  # disaggregated prefill and decode instances (None: one pool)
+    par = _explicit_layout(req if pools is None else pools.decode)
     native_recipe = None
     if model_entry is not None and getattr(model_entry, "native_quant", None) and not o.precision and not o.quant:
         native_recipe = _recipe(model_entry.native_quant)[1] | {"id": model_entry.native_quant}
@@ -498,7 +509,7 @@ def _fixed_part(o: Options, catalog: Catalog) -> _Fixed:
     prov.update(pprov)
     notes.extend(pnotes)
     _profile, eff, engine, mem = _engine(o, acc, prov, notes)
-    return _Fixed(model, model_entry, acc, gpu_entry, req, par, precision, compute_explicit, eff, engine, mem,
+    return _Fixed(model, model_entry, acc, gpu_entry, req, pools, par, precision, compute_explicit, eff, engine, mem,
                   tuple(prov.items()), tuple(notes))
 
 
@@ -543,7 +554,10 @@ def build(o: Options, catalog: Catalog, memo: dict | None = None) -> Resolved:
                         batch_max=batch_max)
     scenario = Scenario(accelerator=acc, model=model, precision=precision, parallelism=par, workload=workload,
                         efficiency=fixed.eff, memory=fixed.mem, engine=engine)
-    if _needs_choice(req, model):
+    scenario = _serving_features(o, catalog, scenario, prov, notes)
+    if fixed.pools is not None:
+        scenario = _disaggregated(scenario, fixed.pools, compute_explicit, notes, prov)
+    elif _needs_choice(req, model):
         # The choice depends on the context length (the KV cache must fit), not on the batch.
         layout_key = (key, "layout", input_tokens, output_tokens) if key is not None else None
         chosen = memo.get(layout_key) if layout_key is not None else None
@@ -600,3 +614,226 @@ def _batch_max(s: Scenario) -> tuple[int, str]:
             limits.append((s.engine.max_tokens_per_iteration, "the token budget per iteration"))
     best, why = min(limits, key=lambda x: x[0])
     return best, f"{why} binds"
+
+
+# --------------------------------------------------------------------------- issue 12: serving features
+
+
+def _share(value: Any, flag: str) -> float:
+    """A share in [0, 1], written as 0.5 or 50%."""
+    text = str(value).strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise InputError(f"{flag}: cannot parse {value!r}; valid: a number in [0, 1] (0.5 or 50%)") from None
+    if not 0.0 <= share <= 1.0:
+        raise InputError(f"{flag}: {value!r} is outside [0, 1]; valid: a number in [0, 1] (0.5 or 50%)")
+    return share
+
+
+def _speculation(o: Options, catalog: Catalog, model: ModelArch, prov: dict[str, str], notes: list[str]):
+    """--speculative K with --acceptance A or --accepted-length L, and the draft: --draft-model, the model's MTP
+    layers, or an EAGLE-style head."""
+    from inferwall.core.types import Speculation
+
+    given = [f for f, v in (("--acceptance", o.acceptance), ("--accepted-length", o.accepted_length),
+                            ("--draft-model", o.draft_model)) if v is not None]
+    if o.speculative is None:
+        if given:
+            raise InputError(f"{given[0]} goes with --speculative K (the tokens drafted per step)")
+        return None
+    k = _int(o.speculative, "--speculative")
+    if k > 64:
+        raise InputError(f"--speculative: {k} drafted tokens per step; valid: 1 to 64")
+    if (o.acceptance is None) == (o.accepted_length is None):
+        raise InputError("--speculative needs one of --acceptance A (in [0, 1]) or --accepted-length L "
+                         f"(in [1, {k + 1}])")
+    acceptance = _share(o.acceptance, "--acceptance") if o.acceptance is not None else None
+    length = None
+    if o.accepted_length is not None:
+        length = _wrap(parse_quantity, o.accepted_length, "count", "--accepted-length")
+        if not 1.0 <= length <= k + 1:
+            raise InputError(f"--accepted-length: {length:g} tokens per step is outside [1, K + 1 = {k + 1}]")
+    if o.draft_model:
+        if _is_path(o.draft_model) and not catalog.has_model_name(o.draft_model):
+            draft_arch = load_model_file(o.draft_model).model
+        else:
+            draft_arch = catalog.model(o.draft_model).model
+        if not draft_arch.has_attention:
+            raise InputError(f"--draft-model {o.draft_model}: needs a full shape (layers, heads, KV heads, head dim)")
+        kind = "model"
+        prov["speculative_draft"] = f"flag --speculative {k} with --draft-model {draft_arch.id}"
+    else:
+        draft_arch = None
+        kind = "mtp" if model.mtp_layers else "eagle"
+        prov["speculative_draft"] = (f"flag --speculative {k}: the model's {model.mtp_layers} MTP layer(s) as the draft"
+                               if kind == "mtp" else f"flag --speculative {k}: an EAGLE-style head of one layer")
+    if model.encoder:
+        raise InputError(f"--speculative: {model.id} is an encoder; it generates no tokens to draft")
+    return Speculation(draft_tokens=k, acceptance=acceptance, accepted_length=length, draft=kind,
+                       draft_model=draft_arch)
+
+
+_OFFLOAD: dict | None = None
+
+
+def _offload_defaults() -> dict:
+    global _OFFLOAD
+    if _OFFLOAD is None:
+        from inferwall.catalog import specs_dir
+        from inferwall.catalog.yamlio import load_builtin
+
+        _OFFLOAD = load_builtin(os.path.join(specs_dir(), "offload.yaml"))["tiers"]
+    return _OFFLOAD
+
+
+def _kv_offload(o: Options, prov: dict[str, str]):
+    """--kv-offload TIER[:CAPACITY][@BANDWIDTH], per GPU."""
+    from inferwall.core.types import KVOffload
+
+    if o.kv_offload is None:
+        return None
+    text = str(o.kv_offload).strip()
+    head, _, bandwidth_text = text.partition("@")
+    tier, _, capacity_text = head.partition(":")
+    tier = tier.strip().lower()
+    tiers = _offload_defaults()
+    if tier not in tiers:
+        raise InputError(f"--kv-offload: unknown tier {tier!r} in {text!r}; valid: {', '.join(tiers)}, optionally "
+                         "with :CAPACITY@BANDWIDTH (host:512GiB@50GB/s)")
+    entry = tiers[tier]
+    capacity = _wrap(parse_quantity, capacity_text.strip() or entry["capacity_bytes"]["value"], "bytes",
+                     "--kv-offload capacity")
+    bandwidth = _wrap(parse_quantity, bandwidth_text.strip() or entry["bandwidth_bytes_per_s"]["value"], "bandwidth",
+                      "--kv-offload bandwidth")
+    parts = [f"flag --kv-offload {text}"]
+    if not capacity_text.strip():
+        parts.append(f"capacity {entry['capacity_bytes']['value']} per GPU: {entry['capacity_bytes']['source']}")
+    if not bandwidth_text.strip():
+        parts.append(f"bandwidth {entry['bandwidth_bytes_per_s']['value']} per GPU: "
+                     f"{entry['bandwidth_bytes_per_s']['source']}")
+    prov["kv_offload_tier"] = "; ".join(parts)
+    return KVOffload(tier=tier, capacity_bytes=capacity, bandwidth_bytes_per_s=bandwidth)
+
+
+@dataclass(frozen=True)
+class PoolRequest:
+    """The layout requests of disaggregated prefill and decode instances (per instance), and how many of each."""
+
+    prefill_instances: int
+    decode_instances: int
+    prefill: LayoutRequest
+    decode: LayoutRequest
+    described: str
+
+
+_POOL_LAYOUT_KEYS = ("tp", "pp", "dp", "ep")
+
+
+def _pool(text: Any, flag: str, base: LayoutRequest) -> tuple[int, LayoutRequest]:
+    """GPUS or GPUS:LAYOUT (tp8, tp4pp2, tp1dp8ep8) -> (instances, one instance's layout request)."""
+    import re
+
+    raw = str(text).strip().lower()
+    gpus_text, colon, layout = raw.partition(":")
+    gpus = _int(gpus_text.strip(), flag)
+    if not colon:
+        return 1, LayoutRequest(gpus=gpus, tp=base.tp, pp=base.pp, dp=None, ep=base.ep)
+    parts = re.findall(r"(tp|pp|dp|ep)(\d+)", layout.replace(" ", "").replace(",", ""))
+    if not parts or "".join(k + v for k, v in parts) != layout.replace(" ", "").replace(",", ""):
+        raise InputError(f"{flag}: cannot read the layout {layout!r} in {text!r}; valid: GPUS:LAYOUT with LAYOUT made "
+                         "of tpN, ppN, dpN, epN (e.g. 16:tp8, 8:tp4pp2, 16:tp1dp16ep16)")
+    values = {k: int(v) for k, v in parts}
+    if any(v < 1 for v in values.values()):
+        raise InputError(f"{flag}: layout degrees must be >= 1 in {text!r}")
+    tp, pp, dp = values.get("tp", 1), values.get("pp", 1), values.get("dp", 1)
+    per_instance = tp * pp * dp
+    if gpus % per_instance:
+        raise InputError(f"{flag}: {gpus} GPUs do not split into instances of {per_instance} ({layout}); valid: a "
+                         f"multiple of {per_instance}")
+    return gpus // per_instance, LayoutRequest(gpus=per_instance, tp=tp, pp=pp, dp=dp, ep=values.get("ep", 1))
+
+
+def _pool_requests(o: Options, req: LayoutRequest) -> PoolRequest | None:
+    """--disaggregate xPyD (each instance the layout given, --gpus split evenly), or --prefill-gpus/--decode-gpus."""
+    import re
+
+    long_form = o.prefill_gpus is not None or o.decode_gpus is not None
+    if o.disaggregate is None and not long_form:
+        return None
+    if o.disaggregate is not None and long_form:
+        raise InputError("give --disaggregate xPyD or --prefill-gpus with --decode-gpus, not both")
+    if long_form:
+        if o.prefill_gpus is None or o.decode_gpus is None:
+            raise InputError("--prefill-gpus and --decode-gpus go together (the two pools of disaggregated serving)")
+        if req.gpus is not None or req.dp is not None:
+            raise InputError("--prefill-gpus/--decode-gpus give the GPUs of each pool; drop --gpus and --dp")
+        x, pre = _pool(o.prefill_gpus, "--prefill-gpus", req)
+        y, dec = _pool(o.decode_gpus, "--decode-gpus", req)
+        return PoolRequest(x, y, pre, dec, f"--prefill-gpus {o.prefill_gpus} --decode-gpus {o.decode_gpus}")
+    text = str(o.disaggregate).strip()
+    match = re.fullmatch(r"(\d+)\s*[pP]\s*(\d+)\s*[dD]", text)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise InputError(f"--disaggregate: {o.disaggregate!r}; valid: xPyD with x, y >= 1 (e.g. 1P1D, 2P3D)")
+    x, y = int(match[1]), int(match[2])
+    if x + y > 10**5:
+        raise InputError(f"--disaggregate: {x + y} instances; valid: at most 100,000")
+    one = req
+    if req.gpus is not None:
+        if req.gpus % (x + y):
+            raise InputError(f"--disaggregate {text}: --gpus {req.gpus} does not split evenly over {x + y} instances; "
+                             f"valid: a multiple of {x + y}")
+        one = replace(req, gpus=req.gpus // (x + y))
+    return PoolRequest(x, y, one, one, f"--disaggregate {text}")
+
+
+def _disaggregated(scenario: Scenario, pools: PoolRequest, compute_explicit: bool, notes: list[str],
+                   prov: dict[str, str]) -> Scenario:
+    """The scenario with both pools' layouts resolved; its parallelism is a decode instance's."""
+    from inferwall.core.dtypes import resolve_precision
+    from inferwall.core.layout import validate_layout
+    from inferwall.core.types import Disaggregation
+
+    prec, _ = resolve_precision(scenario.accelerator, scenario.precision, compute_explicit)
+    chooser = replace(scenario, precision=prec)
+
+    def layout(r: LayoutRequest, role: str) -> Parallelism:
+        if _needs_choice(r, scenario.model):
+            before = len(notes)
+            par = _choose_layout(chooser, r, notes)
+            del notes[before:]  # the per-instance choice is stated once below
+        else:
+            par = _explicit_layout(r)
+        try:
+            validate_layout(scenario.model, par)
+        except CoreError as exc:
+            raise InputError(f"{pools.described}: the {role} instance layout: {exc}") from None
+        return par
+
+    pre = layout(pools.prefill, "prefill")
+    dec = layout(pools.decode, "decode")
+    d = Disaggregation(prefill_instances=pools.prefill_instances, decode_instances=pools.decode_instances,
+                       prefill=pre, decode=dec)
+    from inferwall.core.layout import describe
+
+    prov["disaggregation"] = (f"{pools.described}: {d.prefill_instances} prefill instance(s) of "
+                              f"{describe(pre.tp, pre.pp, pre.dp, pre.ep)} and {d.decode_instances} decode instance(s) "
+                              f"of {describe(dec.tp, dec.pp, dec.dp, dec.ep)}, {d.gpus} GPUs")
+    return replace(scenario, parallelism=dec, disaggregation=d)
+
+
+def _serving_features(o: Options, catalog: Catalog, scenario: Scenario, prov: dict[str, str],
+                      notes: list[str]) -> Scenario:
+    """--speculative (with --acceptance/--accepted-length/--draft-model), --prefix-hit and --kv-offload."""
+    changes: dict[str, Any] = {}
+    spec = _speculation(o, catalog, scenario.model, prov, notes)
+    if spec is not None:
+        changes["speculative"] = spec
+    if o.prefix_hit is not None:
+        hit = _share(o.prefix_hit, "--prefix-hit")
+        changes["workload"] = replace(scenario.workload, prefix_hit=hit)
+        prov["prefix_hit"] = "flag --prefix-hit"
+    offload = _kv_offload(o, prov)
+    if offload is not None:
+        changes["kv_offload"] = offload
+    return replace(scenario, **changes) if changes else scenario

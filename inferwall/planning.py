@@ -13,9 +13,10 @@ MACHINE_COLUMNS = ("rank", "gpu", "precision", "weights_dtype", "kv_dtype", "com
                    "tpot_s", "user_tokens_per_s", "output_tokens_per_s", "requests_per_s", "usd_per_hour",
                    "usd_per_million_output_tokens", "usd_per_million_tokens_blended", "utilization",
                    "price_usd_per_gpu_hour", "price_verified")
+DISAGGREGATED_COLUMNS = ("mode", "prefill_instances", "decode_instances", "prefill_layout", "decode_layout")
 # The scenario flags a plan does not take: the search chooses the hardware, layout, batch and precision.
 SEARCHED = ("gpu", "flops", "bandwidth", "memory", "link_bandwidth", "gpus", "tp", "pp", "dp", "ep", "batch",
-            "precision", "weights", "kv", "compute")
+            "precision", "weights", "kv", "compute", "disaggregate", "prefill_gpus", "decode_gpus")
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,18 @@ class PlanReport:
     summary: str  # the planner's sentence; when no configuration meets the objectives, why
     result: Any = field(repr=False)  # core.planner.PlanResult, for the chart
     pareto: bool = False
+    disaggregate: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The machine columns of the rows: with --disaggregate, also each row's mode and pools."""
+        return MACHINE_COLUMNS + (DISAGGREGATED_COLUMNS if self.disaggregate else ())
 
 
 def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = None, requests_per_s: Any = None,
                 users: Any = None, max_ttft: Any = None, max_tpot: Any = None, max_gpus: int | None = None,
-                gpus_from: Any = None, precision: Any = None, top: int = 5, pareto: bool = False) -> PlanReport:
+                gpus_from: Any = None, precision: Any = None, top: int = 5, pareto: bool = False,
+                disaggregate: bool = False) -> PlanReport:
     """Search GPU type x count x tp/pp/ep x precision x batch for the cheapest configurations meeting the SLOs."""
     import time
 
@@ -61,6 +69,8 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
         raise InputError(f"--max-gpus: must be >= 1, got {max_gpus}")
     if top < 1:
         raise InputError(f"--top: must be >= 1, got {top}")
+    if disaggregate and pareto:
+        raise InputError("--disaggregate ranks configurations by cost; it does not combine with --pareto")
     slo = Objectives(max_ttft_s=duration(max_ttft, "--max-ttft"), max_tpot_s=duration(max_tpot, "--max-tpot"),
                      max_gpus=max_gpus)
     precisions: list[str | None] = []
@@ -116,7 +126,7 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
         hint = " (give --price for accelerators without one)" if "no price" in skipped.values() else ""
         raise InputError("no accelerator to search: "
                          + ("; ".join(f"{g}: {why}" for g, why in skipped.items()) or "the list is empty") + hint)
-    result = run_plan(candidates, demand, slo, SearchOptions(top=top, pareto=pareto))
+    result = run_plan(candidates, demand, slo, SearchOptions(top=top, pareto=pareto, disaggregate=disaggregate))
     elapsed = time.perf_counter() - started
 
     rows = [{
@@ -130,7 +140,11 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
         "usd_per_million_tokens_blended": c.usd_per_million_tokens_blended, "utilization": c.utilization,
         "price_usd_per_gpu_hour": c.estimate.scenario.accelerator.price_usd_per_hour,
         "price_verified": None if spec and spec.price_for(c.gpu) is not None else c.gpu not in unverified,
-        "layout": f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else ""),
+        "layout": (f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else "")) if c.mode == "aggregated" else
+                  f"{c.prefill_instances}P({c.prefill_layout.replace('--', '').replace(' ', '')})+"
+                  f"{c.decode_instances}D({c.decode_layout.replace('--', '').replace(' ', '')})",
+        "mode": c.mode, "prefill_instances": c.prefill_instances or None, "decode_instances": c.decode_instances or None,
+        "prefill_layout": c.prefill_layout or None, "decode_layout": c.decode_layout or None,
         "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + ("*" if c.gpu in unverified else ""),
     } for i, c in enumerate(result.configs)]
     model = candidates[0].scenario.model.id
@@ -163,7 +177,8 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
     note(f"searched {plural(result.evaluated_layouts, 'layout')} on {plural(len(candidates), 'GPU x precision candidate')} "
          f"({plural(result.evaluations, 'estimate')}, {plural(len(pruned), 'candidate')} pruned by cost bounds) in "
          f"{elapsed:.2f} s")
-    return PlanReport(rows=rows, title=title, notes=lines, summary=result.summary, result=result, pareto=pareto)
+    return PlanReport(rows=rows, title=title, notes=lines, summary=result.summary, result=result, pareto=pareto,
+                      disaggregate=disaggregate)
 
 
 SLOW_FIRST_TOKEN_S = 10.0  # without --max-ttft, a listed TTFT above this gets a note: nobody waits that long unasked

@@ -58,7 +58,8 @@ def test_json_has_the_contract_keys(capsys):
     assert set(d["latency"]) == {"ttft_s", "tpot_s", "e2e_s"}
     assert set(d["throughput"]) == {"output_tokens_per_s", "input_tokens_per_s", "requests_per_s"}
     assert set(d["cost"]) == {"usd_per_hour", "usd_per_million_output_tokens", "usd_per_million_input_tokens",
-                              "usd_per_million_tokens_blended"}
+                              "usd_per_million_tokens_blended", "usd_per_million_cached_input_tokens"}
+    assert d["cost"]["usd_per_million_cached_input_tokens"] is None  # no --prefix-hit: no cached input tokens
     assert set(d["bounds"]) == {"compute_forward_passes_per_s", "memory_forward_passes_per_s"}
     assert d["memory"]["fits"] is True and d["memory"]["min_gpus"] == 2
     assert d["scenario"]["gpu"] == "nvidia-h100-sxm-80gb"

@@ -150,6 +150,16 @@ VALUES = {
     "chunked_prefill": (["-m", "llama-3.1-8b", "--batch", "8", "-i", "16384"], "on,off"),
     "token_budget": (["-m", "llama-3.1-8b", "--batch", "32", "-i", "4096"], "2048,8192"),
     "quant": (["-m", "llama-3.1-8b"], "modelopt-fp8,awq-int4"),
+    "speculative": (["-m", "llama-3.1-8b", "--acceptance", "0.8"], "1,3"),
+    "acceptance": (["-m", "llama-3.1-8b", "--speculative", "3"], "0.5,0.9"),
+    "accepted_length": (["-m", "llama-3.1-8b", "--speculative", "3"], "1.5,3"),
+    "draft_model": (["-m", "llama-3.1-70b", "--gpus", "8", "--speculative", "3", "--acceptance", "0.7"],
+                    "llama-3.2-1b,llama-3.1-8b"),
+    "prefix_hit": (["-m", "llama-3.1-8b", "--batch", "16"], "0,0.5"),
+    "kv_offload": (["-m", "llama-3.1-8b", "--prefix-hit", "0.5"], "host,ssd"),
+    "disaggregate": (["-m", "llama-3.1-8b", "--gpus", "4", "--batch", "32"], "1P1D,1P3D"),
+    "prefill_gpus": (["-m", "llama-3.1-8b", "--decode-gpus", "1", "--batch", "32"], "1,2:tp1"),
+    "decode_gpus": (["-m", "llama-3.1-8b", "--prefill-gpus", "1", "--batch", "32"], "1,2:tp2"),
 }
 
 

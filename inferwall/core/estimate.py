@@ -45,6 +45,14 @@ def prepare(s: Scenario, compute_explicit: bool = False) -> tuple[Scenario, tupl
     acc = s.accelerator
     if not (acc.memory_bytes > 0 and acc.bandwidth_bytes_per_s > 0):
         raise CoreError(f"accelerator {acc.id}: memory and bandwidth must be > 0")
+    if s.speculative is not None:
+        from . import speculative
+
+        speculative.validate(s)
+    if w.prefix_hit or s.kv_offload is not None:
+        from . import prefix
+
+        prefix.validate(s)
     precision, notes = resolve_precision(acc, s.precision, compute_explicit)
     return (s if precision == s.precision else replace(s, precision=precision)), notes
 
@@ -104,6 +112,10 @@ _WAIT_REASONS = {"kv-cache": "the KV cache holds no more", "request cap": "the e
 
 
 def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
+    if s.disaggregation is not None:  # separate prefill and decode pools: disagg.py assembles them
+        from . import disagg
+
+        return disagg.estimate(s, compute_explicit)
     s, notes_t = prepare(s, compute_explicit)
     notes = list(notes_t)
     m, w, par, acc = s.model, s.workload, s.parallelism, s.accelerator
@@ -153,6 +165,10 @@ def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
             usd_per_million_input_tokens=prefill_usd / (requests * w.input_tokens) * 1e6,
             usd_per_million_tokens_blended=usd / (requests * (w.input_tokens + out_tokens)) * 1e6,
         )
+        if w.prefix_hit:  # cached input tokens priced apart
+            from . import prefix
+
+            cost = prefix.price(cost, s, usd, sv.cycle_time_s, sv.cached_prefill_busy_s, sv.prefill_busy_s, requests)
 
     peak = peak_flops(acc, s.precision.compute) or 0.0
     gpus = par.gpus_per_replica
@@ -165,9 +181,58 @@ def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
         notes.append("does not fit: " + (f"the smallest replica that fits is {_count(mem.min_gpus, 'GPU')} "
                                         f"({mem.min_gpus_layout})" if mem.min_gpus
                                         else "no replica up to the search limit fits"))
-    return Estimate(
+    est = Estimate(
         scenario=s, params=_total_params(m), active_params=_active_params(m), weight_bytes=total_w,
         prefill=sched.prefill, decode=sched.decode, memory=mem,
         latency=Latency(sched.ttft_s, sched.tpot_s, sched.e2e_s), throughput=thr, cost=cost, bounds=bounds,
         notes=tuple(notes), serving=sv, error_band=error_band(s),
     )
+    if s.speculative is not None or w.prefix_hit or s.kv_offload is not None:
+        est = _serving_features(est, compute_explicit)
+    return est
+
+
+def _serving_features(est: Estimate, compute_explicit: bool) -> Estimate:
+    """Attach the speculative, prefix-cache and KV-offload reports (and the offload's read-back to the first
+    token); see speculative.py and prefix.py."""
+    s, w = est.scenario, est.scenario.workload
+    notes = list(est.notes)
+    changes: dict = {}
+    if s.speculative is not None:
+        from . import speculative
+
+        spec = s.speculative
+        running = est.serving.running if est.serving else w.batch
+        changes["speculative"] = speculative.report(s, running)
+        if spec.draft == "eagle":
+            notes.append(f"speculative: an EAGLE-style draft head costs about one decoder layer of {s.model.id} (and "
+                         "its LM head) per drafted token; give --draft-model for a separate draft model")
+        elif spec.draft == "mtp":
+            runs = "once" if spec.draft_tokens == 1 else f"{spec.draft_tokens} times"
+            notes.append(f"speculative: the draft is {s.model.id}'s multi-token-prediction layer, one decoder layer "
+                         f"and the LM head per drafted token, run {runs} per step")
+        elif spec.draft_model is not None and spec.draft_model.vocab_size != s.model.vocab_size:
+            notes.append(f"speculative: the draft {spec.draft_model.id} has a vocabulary of {spec.draft_model.vocab_size:,}"
+                         f" tokens and {s.model.id} {s.model.vocab_size:,}; a draft must share the target's tokenizer")
+    if w.prefix_hit:
+        from . import prefix
+
+        changes["prefix_cache"] = prefix.report(est)
+        notes.append("prefix cache: each running request is charged its whole prompt's KV (requests sharing a "
+                     "prefix share its blocks in the engine)")
+    if s.kv_offload is not None:
+        from . import prefix
+
+        if not w.prefix_hit:
+            notes.append("--kv-offload holds prefix-cache KV beyond HBM; give --prefix-hit for what reading it back "
+                         "costs and when it pays")
+        plain = estimate(replace(s, kv_offload=None, workload=replace(w, prefix_hit=0.0)), compute_explicit)
+        off = prefix.offload_report(est, max(plain.prefill.time_s - est.prefill.time_s, 0.0))
+        changes["kv_offload"] = off
+        if off.load_s > 0:
+            lat = est.latency
+            changes["latency"] = Latency(lat.ttft_s + off.load_s, lat.tpot_s, lat.e2e_s + off.load_s)
+        if off.link_utilization > 1:
+            notes.append(f"--kv-offload: reading cached KV back needs {off.link_utilization:.3g}x the {off.tier} link's "
+                         "bandwidth at this request rate; the link, not the GPUs, caps the rate")
+    return replace(est, notes=tuple(notes), **changes)

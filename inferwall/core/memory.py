@@ -112,8 +112,14 @@ def build_footprint(s: Scenario, par: Parallelism) -> Footprint:
         # 2 plain) and the down projection's input is that product, so f x FFN width, not 2f.
         live = (4 * m.hidden_size + (2 * arch.q_width(m) + m.ffn_matrices * arch.ffn_active_width(m)) / par.tp) * ab
         logits = m.vocab_size / par.tp * LOGIT_BYTES
+    weights = weights_per_gpu(s, par)
+    if s.speculative is not None:  # the draft's weights and its own KV cache live on the same GPUs
+        from .speculative import draft_kv_bytes_per_sequence, draft_weight_bytes_per_gpu
+
+        weights += draft_weight_bytes_per_gpu(s, par)
+        kv_per_seq += draft_kv_bytes_per_sequence(s, par, held_tokens(s))
     mp = s.memory
-    return Footprint(weights=weights_per_gpu(s, par), kv_per_seq=kv_per_seq, live_bytes_per_token=live,
+    return Footprint(weights=weights, kv_per_seq=kv_per_seq, live_bytes_per_token=live,
                      logit_bytes_per_seq=logits, input_tokens=w.input_tokens,
                      workspace_tokens=max(mp.prefill_chunk_tokens, 1), pp=par.pp, encoder=m.encoder,
                      static=s.engine.batching != "continuous", reserve=mp.reserve_bytes,
@@ -131,7 +137,7 @@ _LADDERS: dict[tuple, list[tuple[int, str]]] = {}
 def memory_key(s: Scenario) -> tuple:
     w = s.workload
     return (s.model, s.precision, w.input_tokens, w.output_tokens, s.memory, s.accelerator.memory_bytes,
-            s.engine.batching, s.engine.kv_reservation)
+            s.engine.batching, s.engine.kv_reservation, s.speculative)
 
 
 def _remember(cache: dict, key: tuple, value):

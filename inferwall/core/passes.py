@@ -98,6 +98,7 @@ class PassWork:
     decode_seqs: float = 0.0
     decode_attended: float = 0.0  # keys the decode tokens attend over, summed over sequences and layers
     requests: float = 0.0  # running requests (host work)
+    decode_queries: float = 1.0  # query tokens per decode sequence (K + 1 when speculation verifies K drafts)
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,9 @@ def pass_cost(s: Scenario, w: PassWork, ctx: PassContext | None = None) -> PassC
         e = kernels.attention_efficiency(eff, attn_dtype, w.prefill_length)
         attention_s += a.kernel(*kernels.attention(flops, written + read, attn_peak, e, bw, eff.mbu))
     if w.decode_seqs > 0:
-        flops = w.decode_attended * shp.attn_flops_decode
-        bytes_ = (w.decode_attended + w.decode_seqs * layers) * kv_layer_bytes
+        # each query token scores every key, but the keys are read once per sequence; each query writes its KV
+        flops = w.decode_attended * w.decode_queries * shp.attn_flops_decode
+        bytes_ = (w.decode_attended + w.decode_seqs * w.decode_queries * layers) * kv_layer_bytes
         a.flops += flops
         a.kv += bytes_
         e = eff.attention_for(attn_dtype)

@@ -89,6 +89,7 @@ class SearchOptions:
     top: int = 5
     pareto: bool = False
     replica_multiple: int = 4  # replica sizes from the smallest that fits up to this multiple of it
+    disaggregate: bool = False  # also search disaggregated prefill/decode pools (``disagg.py``)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,11 @@ class PlanConfig:
     utilization: float
     decode_bound: str
     estimate: Estimate = field(repr=False, compare=False)
+    mode: str = "aggregated"  # aggregated | disaggregated
+    prefill_instances: int = 0  # disaggregated: prefill instances and their layout; tp/pp/ep are the decode layout
+    decode_instances: int = 0
+    prefill_layout: str = ""
+    decode_layout: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ class PlanResult:
     skipped: tuple[tuple[str, str], ...]  # (gpu, why) pruned before evaluation
     infeasible: dict[str, int]  # why layouts failed -> how many
     summary: str
+    best_by_mode: tuple[tuple[str, PlanConfig | None], ...] = ()  # with --disaggregate: the cheapest of each mode
 
 
 def _layouts(s: Scenario, n: int) -> list[Parallelism]:
@@ -162,6 +169,7 @@ class _Search:
         self.layouts = 0
         self.infeasible: dict[str, int] = {}
         self.serial = 0
+        self.mode_best: dict[str, PlanConfig] = {}
 
     # ---- demand bookkeeping
     def capacity(self, est: Estimate) -> float:
@@ -231,6 +239,13 @@ class _Search:
         if not self.slo.met(probe.at(batch)):  # the objectives are monotone in the batch; guard the rare step
             batch = limit
         cfg = self.config(cand, par, probe, batch, reps, limit, limited_by)
+        self.offer(cfg)
+
+    def offer(self, cfg: PlanConfig) -> None:
+        """A configuration meeting the demand and the objectives, into the top N."""
+        best = self.mode_best.get(cfg.mode)
+        if best is None or cfg.usd_per_hour < best.usd_per_hour:
+            self.mode_best[cfg.mode] = cfg
         key = (cfg.usd_per_hour, cfg.usd_per_million_output_tokens or 0.0, cfg.tpot_s or 0.0)
         self.serial += 1
         item = (-key[0], -key[1], -key[2], -self.serial, cfg)
@@ -319,6 +334,7 @@ def plan(candidates: list[Candidate], demand: Demand, slo: Objectives = Objectiv
             continue
         s = cand.scenario
         probes: dict[int, list[tuple[Parallelism, BatchProbe]]] = {}
+        searched_sizes: list[int] = []
         n, first = 1, None
         while n <= cap:  # the smallest power-of-two replica that holds the weights
             probes[n] = [(par, BatchProbe(_with(s, par), cand.compute_explicit)) for par in _layouts(s, n)]
@@ -337,13 +353,19 @@ def plan(candidates: list[Candidate], demand: Demand, slo: Objectives = Objectiv
                 if probe.max_batch >= 1:
                     search.layout(cand, probe, par, price)
                     evaluations += probe.evaluations
+            searched_sizes.append(n)
             n *= 2
+        if opts.disaggregate and not opts.pareto:
+            layouts = [(par, probe) for size in searched_sizes for par, probe in probes[size] if probe.max_batch >= 1]
+            evaluations += _disaggregated(search, cand, layouts, price)
     if opts.pareto:
         configs = _frontier(search.points)
     else:
         configs = tuple(item[-1] for item in sorted(search.best, reverse=True))
+    modes = (("aggregated", search.mode_best.get("aggregated")), ("disaggregated", search.mode_best.get("disaggregated")))
     result = PlanResult(configs=configs, evaluated_layouts=search.layouts, evaluations=evaluations,
-                        skipped=tuple(skipped), infeasible=dict(search.infeasible), summary="")
+                        skipped=tuple(skipped), infeasible=dict(search.infeasible), summary="",
+                        best_by_mode=modes if opts.disaggregate else ())
     return replace(result, summary=_summary(result, demand, opts))
 
 
@@ -371,6 +393,158 @@ def _summary(r: PlanResult, demand: Demand, opts: SearchOptions) -> str:
         return (f"Pareto frontier of per-user speed against cost per token: {len(r.configs)} points, from "
                 f"{number(c.user_tokens_per_s)} tokens/s per user at ${number(c.usd_per_million_output_tokens)}/M to "
                 f"{number(r.configs[-1].user_tokens_per_s)} at ${number(r.configs[-1].usd_per_million_output_tokens)}/M.")
-    return (f"Cheapest for {demand.describe()}: {c.replicas} x {c.gpus_per_replica} {c.gpu} ({layout}, {c.precision}) "
-            f"at batch {c.batch}, ${c.usd_per_hour:,.2f}/h; {c.binds} binds "
-            f"(batch limit {c.batch_limit:,}, set by {c.batch_limited_by}).")
+    if c.mode == "disaggregated":
+        head = (f"Cheapest for {demand.describe()}: disaggregated {c.prefill_instances} prefill x ({c.prefill_layout}) "
+                f"+ {c.decode_instances} decode x ({c.decode_layout}) {c.gpu} ({c.precision}) at batch {c.batch} per "
+                f"decode instance, ${c.usd_per_hour:,.2f}/h; {c.binds} binds.")
+    else:
+        head = (f"Cheapest for {demand.describe()}: {c.replicas} x {c.gpus_per_replica} {c.gpu} ({layout}, "
+                f"{c.precision}) at batch {c.batch}, ${c.usd_per_hour:,.2f}/h; {c.binds} binds "
+                f"(batch limit {c.batch_limit:,}, set by {c.batch_limited_by}).")
+    if r.best_by_mode:
+        best = dict(r.best_by_mode)
+        agg, dis = best.get("aggregated"), best.get("disaggregated")
+        if agg is not None and dis is not None:
+            win, lose = (agg, dis) if agg.usd_per_hour <= dis.usd_per_hour else (dis, agg)
+            head += (f" {win.mode.capitalize()} wins at these objectives: ${win.usd_per_hour:,.2f}/h against "
+                     f"${lose.usd_per_hour:,.2f}/h for the cheapest {lose.mode} configuration.")
+        elif agg is not None or dis is not None:
+            only = agg or dis
+            other = "disaggregated" if only is agg else "aggregated"
+            head += f" No {other} configuration meets the objectives; {only.mode} wins."
+    return head
+
+
+# --------------------------------------------------------------------------- disaggregated pools
+
+
+def _demand_rate(search: _Search, s: Scenario, decode_rate_per_slot: float) -> float:
+    """The demand in requests per second (concurrent users complete decode_rate_per_slot requests/s each)."""
+    d = search.demand
+    if d.requests_per_s is not None:
+        return d.requests_per_s
+    if d.output_tokens_per_s is not None:
+        return d.output_tokens_per_s / max(s.workload.output_tokens, 1)
+    return d.concurrent_users * decode_rate_per_slot
+
+
+def _disaggregated(search: _Search, cand: Candidate, layouts: list[tuple[Parallelism, BatchProbe]],
+                   price: float) -> int:
+    """The cheapest disaggregated configuration of this accelerator and precision: for each decode layout the largest
+    batch meeting the TPOT objective and the instances the demand needs; for each prefill layout the fewest
+    instances whose time to first token (at their share of the rate) meets the TTFT objective; the cheapest pairs
+    are then estimated whole. Returns the estimates it ran."""
+    from . import disagg
+    from .estimate import prepare, running_requests
+    from .types import Disaggregation
+
+    s = cand.scenario
+    w = s.workload
+    if s.model.encoder or w.output_tokens < 2 or not layouts:
+        return 0
+    slo = search.slo
+    evaluations = 0
+    decode_options = []  # (cost per hour, layout, batch, instances, limit, limited_by)
+    for par, probe in layouts:
+        sd, _ = prepare(_with(s, par, 1), cand.compute_explicit)
+        cap = running_requests(replace(sd, workload=replace(sd.workload, batch=1 << 24)))[0] \
+            if sd.engine.batching == "continuous" else probe.max_batch
+        top = max(min(probe.max_batch, cap), 1)
+
+        def tpot_ok(n: int, sd=sd) -> bool:
+            return slo.max_tpot_s is None or disagg.decode_side(sd, n).tpot_s <= slo.max_tpot_s
+
+        if not tpot_ok(1):
+            continue
+        limit = top if tpot_ok(top) else first_true(1, top, lambda n: not tpot_ok(n)) - 1
+        side = disagg.decode_side(sd, limit)
+        rate = _demand_rate(search, s, side.requests_per_s / max(limit * par.dp, 1))
+        y = max(1, math.ceil(rate / side.requests_per_s * (1 - 1e-9))) if side.requests_per_s > 0 else 0
+        if not y:
+            continue
+        if search.demand.concurrent_users is not None:
+            y = max(y, math.ceil(search.demand.concurrent_users / (limit * par.dp)))
+        decode_options.append((y * par.gpus * price, par, limit, y, rate, "memory" if limit == top else "max-tpot"))
+    if not decode_options:
+        search.fail("disaggregated: max-tpot at batch 1")
+        return evaluations
+    decode_options.sort(key=lambda o: o[0])
+    prefill_options = []  # (cost per hour, layout, instances) for the cheapest decode option's rate
+    rate = decode_options[0][4]
+    for par, probe in layouts:
+        sp, _ = prepare(replace(_with(s, par, 1), speculative=None, workload=replace(w, output_tokens=1, batch=1)),
+                        cand.compute_explicit)
+        pre = BatchProbe(sp, cand.compute_explicit)
+        single = pre.at(1)
+        if slo.max_ttft_s is not None and single.latency.ttft_s > slo.max_ttft_s:
+            continue
+        most = running_requests(replace(sp, workload=replace(sp.workload, batch=1 << 24)))[0] \
+            if sp.engine.batching == "continuous" else max(pre.max_batch, 1)
+        capacity = pre.at(most).throughput.requests_per_s
+        x = max(1, math.ceil(rate / capacity)) if capacity > 0 else 0
+        if not x:
+            continue
+
+        def ttft_at(instances: int, pre=pre, most=most) -> float:
+            share = rate / instances
+            if pre.at(most).throughput.requests_per_s < share:
+                return math.inf
+            n = 1 if pre.at(1).throughput.requests_per_s >= share else first_true(
+                1, most, lambda k: pre.at(k).throughput.requests_per_s >= share)
+            return pre.at(n).latency.ttft_s
+
+        if slo.max_ttft_s is not None:
+            bound = max(x, math.ceil(rate / max(single.throughput.requests_per_s, 1e-12)))
+            if ttft_at(bound) > slo.max_ttft_s:
+                continue
+            if ttft_at(x) > slo.max_ttft_s:
+                x = first_true(x, bound, lambda k: ttft_at(k) <= slo.max_ttft_s)
+        evaluations += pre.evaluations
+        prefill_options.append((x * par.gpus * price, par, x))
+    if not prefill_options:
+        search.fail("disaggregated: max-ttft in the prefill pool")
+        return evaluations
+    prefill_options.sort(key=lambda o: o[0])
+    tried = 0
+    for _, dpar, batch, y, _, limited_by in decode_options[:3]:
+        for _, ppar, x in prefill_options[:3]:
+            for extra in range(3):  # the whole estimate may need one more prefill instance (transfer, rounding)
+                scen = replace(_with(s, dpar, batch),
+                               disaggregation=Disaggregation(x + extra, y, ppar, dpar))
+                try:
+                    est = estimate(scen, cand.compute_explicit)
+                except CoreError:
+                    break
+                tried += 1
+                if not slo.met(est):
+                    if slo.violated(est) == "max-tpot":
+                        break
+                    continue
+                served = (batch * y * dpar.dp if search.demand.concurrent_users is not None
+                          else search.capacity(est))
+                if served < search.target() * (1 - 1e-9):
+                    continue
+                if slo.max_gpus is not None and est.disaggregation.gpus > slo.max_gpus:
+                    search.fail("max-gpus")
+                    break
+                search.offer(_disaggregated_config(cand, est, batch, limited_by))
+                break
+    return evaluations + tried
+
+
+def _disaggregated_config(cand: Candidate, est: Estimate, batch: int, limited_by: str) -> PlanConfig:
+    s = est.scenario
+    d, report = s.disaggregation, est.disaggregation
+    par = d.decode
+    return PlanConfig(
+        gpu=s.accelerator.id, precision=cand.precision, weights_dtype=s.precision.weights, kv_dtype=s.precision.kv,
+        compute_dtype=s.precision.compute, tp=par.tp, pp=par.pp, ep=par.ep, gpus_per_replica=par.gpus_per_replica,
+        replicas=d.decode_instances, gpus=d.gpus, batch=batch, batch_limit=batch, batch_limited_by=limited_by,
+        binds=f"{report.limited_by} pool", ttft_s=est.latency.ttft_s, tpot_s=est.latency.tpot_s,
+        user_tokens_per_s=1.0 / est.latency.tpot_s if est.latency.tpot_s else None,
+        output_tokens_per_s=est.throughput.output_tokens_per_s, requests_per_s=est.throughput.requests_per_s,
+        usd_per_hour=est.cost.usd_per_hour, usd_per_million_output_tokens=est.cost.usd_per_million_output_tokens,
+        usd_per_million_tokens_blended=est.cost.usd_per_million_tokens_blended,
+        utilization=est.decode.utilization, decode_bound=est.decode.bound, estimate=est, mode="disaggregated",
+        prefill_instances=d.prefill_instances, decode_instances=d.decode_instances,
+        prefill_layout=report.prefill_layout, decode_layout=report.decode_layout)

@@ -9,6 +9,11 @@
   running requests complete once), the ones carrying prompt tokens are *mixed*; the rest decode only. TTFT is
   a request's own prefill iterations plus any wait for a slot; TPOT is the mean iteration it decodes in,
   mixed or not; throughput is N requests per cycle. See docs/model.md, "Serving as engines do it".
+
+Two optional features enter through small hooks (docs/model.md): with speculative decoding (``speculative.py``) a
+decode iteration is a verification pass of K + 1 tokens per sequence plus the draft, a request decodes in
+(T - 1) / tokens_per_step iterations and the token budget counts K + 1 tokens per decoding request; with a
+prefix-cache hit (``prefix.py``) a prompt prefills only its missed tokens, reading the cached prefix as KV.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 
 from . import architecture as arch
 from .dtypes import peak_flops
-from .passes import PassCost, PassWork, pass_context, pass_cost
+from .passes import PassContext, PassCost, PassWork, pass_context, pass_cost
 from .types import FixedCosts, KernelTimes, PhaseCost, Scenario, Serving
 
 
@@ -91,30 +96,89 @@ def _decode_attended(s: Scenario) -> float:
     return arch.attended_tokens(s.model, w.input_tokens + 1, w.input_tokens + w.output_tokens - 1)
 
 
+def _step_pass(s: Scenario, w: PassWork, ctx: PassContext | None = None) -> PassCost:
+    """One pass, or with speculative decoding one iteration: verification plus draft (``speculative.py``)."""
+    if s.speculative is None:
+        return pass_cost(s, w, ctx)
+    from . import speculative
+
+    return speculative.step_cost(s, w)
+
+
+def _decode_iterations(s: Scenario, decode_tokens: float) -> float:
+    """Iterations in which a request decodes ``decode_tokens`` tokens (fewer with speculation)."""
+    if s.speculative is None:
+        return decode_tokens
+    from . import speculative
+
+    return speculative.iterations(s, decode_tokens)
+
+
+def _per_token(s: Scenario, iteration_s: float | None) -> float | None:
+    """Time per output token from a decode iteration's time (it yields several with speculation)."""
+    if s.speculative is None:
+        return iteration_s
+    from . import speculative
+
+    return speculative.per_token(s, iteration_s)
+
+
+def _decode_width(s: Scenario) -> int:
+    """Tokens a decoding request puts through an iteration: 1, or K + 1 when speculation verifies K drafts."""
+    if s.speculative is None:
+        return 1
+    from . import speculative
+
+    return speculative.decode_tokens_per_sequence(s)
+
+
+def _cached_prefix(s: Scenario) -> float:
+    """Prompt tokens a request reads from the prefix cache (``prefix.py``)."""
+    if not s.workload.prefix_hit:
+        return 0.0
+    from . import prefix
+
+    return prefix.cached_tokens(s)
+
+
 def static(s: Scenario) -> Schedule:
     m, w, par = s.model, s.workload, s.parallelism
     p = par.pp
     S, T, B = w.input_tokens, w.output_tokens, w.batch
+    cached = _cached_prefix(s)
+    S = S - cached if cached else S  # the prompt tokens prefilled; the cached ones are read as KV
     micro = math.ceil(B / p)
     n_micro = math.ceil(B / micro)
     pre = PassWork(tokens=micro * S, logit_rows=0 if m.encoder else micro, prefill_tokens=micro * S,
-                   prefill_pairs=micro * arch.prefill_pairs(m, 0, S), prefill_length=S, requests=B)
+                   prefill_pairs=micro * arch.prefill_pairs(m, cached, S), prefill_length=S, requests=B,
+                   prefill_cached_reads=micro * arch.cached_tokens(m, cached))
     fill = (n_micro + p - 1) / p  # the last of n micro-batches leaves the last of p stages after n + p - 1 stage-times
     prefill = phase(s, "prefill", B * S, pass_cost(s, pre), fill, n_micro)
+    cached_busy = 0.0
+    if cached:  # the prefill's marginal time over a prompt of only its uncached tokens
+        from . import prefix
+
+        miss = prefix.uncached_tokens(s)
+        bare = pass_cost(s, PassWork(tokens=micro * miss, logit_rows=micro, prefill_tokens=micro * miss,
+                                     prefill_pairs=micro * arch.prefill_pairs(m, 0, miss), prefill_length=miss,
+                                     requests=B)).time_s * fill if miss > 0 else 0.0
+        cached_busy = prefill.time_s * prefix.cached_share(prefill.time_s, bare, 0.0)
     decode = None
     if not m.encoder and T > 1:
         attended = _decode_attended(s)
         dec = PassWork(tokens=micro, logit_rows=micro, decode_seqs=micro, decode_attended=micro * attended, requests=B)
-        decode = phase(s, "decode", B, pass_cost(s, dec), 1, n_micro, context=S + T / 2)
-    steps = max(T - 1, 0) if decode else 0
+        decode = phase(s, "decode", B, _step_pass(s, dec), 1, n_micro, context=w.input_tokens + T / 2)
+    steps = _decode_iterations(s, max(T - 1, 0)) if decode else 0
     tpot = decode.time_s if decode else None
     e2e = prefill.time_s + steps * (tpot or 0.0)
     serving = Serving(batching="static", engine=s.engine.id, concurrency=B, running=B, waiting=0,
                       limited_by="concurrency", token_budget=None, iterations_per_request=1 + steps,
                       prefill_iterations=1, mixed_iteration_share=1 / (1 + steps), prefill_tokens_per_iteration=B * S,
                       decode_requests_per_iteration=B if decode else 0, cycle_time_s=e2e, requests_per_cycle=B,
-                      prefill_busy_s=prefill.time_s, decode_busy_s=steps * (tpot or 0.0), queue_wait_s=0.0)
-    return Schedule(prefill=prefill, decode=decode, ttft_s=prefill.time_s, tpot_s=tpot, e2e_s=e2e, serving=serving)
+                      prefill_busy_s=prefill.time_s, decode_busy_s=steps * (tpot or 0.0), queue_wait_s=0.0,
+                      cached_prefill_busy_s=cached_busy)
+    return Schedule(prefill=prefill, decode=decode, ttft_s=prefill.time_s, tpot_s=_per_token(s, tpot), e2e_s=e2e,
+                    serving=serving)
 
 
 def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
@@ -122,15 +186,18 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     m, w, par, eng = s.model, s.workload, s.parallelism, s.engine
     p = par.pp
     S, T, B = w.input_tokens, w.output_tokens, w.batch
+    cached = _cached_prefix(s)
+    S = S - cached if cached else S  # the prompt tokens prefilled; the cached ones are read as KV
+    width = _decode_width(s)  # tokens per decoding request per iteration (K + 1 with speculation)
     N = max(running, 1)
     budget = eng.max_tokens_per_iteration
-    decodes = 0 if m.encoder else max(T - 1, 0)
+    decodes = 0 if m.encoder else _decode_iterations(s, max(T - 1, 0))
     k_min = math.ceil(S / budget) if (budget and eng.chunked_prefill) else 1
     I_req = float(k_min + decodes)
     if budget:
-        I_req = max(I_req, N * (S + decodes) / budget)
+        I_req = max(I_req, N * (S + decodes * width) / budget)
     n_d_avg = N * decodes / I_req
-    room = max((budget - n_d_avg) if budget else S, 1.0)
+    room = max((budget - n_d_avg * width) if budget else S, 1.0)
     if budget and not eng.chunked_prefill:
         room = max(room, S)  # a whole prompt in one iteration: the engine waits for room rather than split it
     chunks = max(1.0, math.ceil(S / room - 1e-9)) if eng.chunked_prefill else 1.0  # whole chunks per prompt
@@ -141,16 +208,19 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     prompts = N / I_mix  # prompts finishing (and starting) per mixed iteration
     attended = _decode_attended(s) if decodes else 0.0
     cached_reads = prompts * arch.cached_tokens(m, S) * (chunks - 1) / 2 if chunks > 1 else 0.0
+    if cached:
+        cached_reads += prompts * arch.cached_tokens(m, cached) * chunks  # every chunk reads the cached prefix
 
     ctx = pass_context(s)
 
-    def iteration(decoding: float, prefill_tokens: float, prompts_done: float) -> PassCost:
+    def iteration(decoding: float, prefill_tokens: float, prompts_done: float, start: float = cached,
+                  length: float = S, reads: float = cached_reads) -> PassCost:
         mic = 1 / p  # each of p micro-batches carries 1/p of the iteration
-        return pass_cost(s, ctx=ctx, w=PassWork(
+        return _step_pass(s, PassWork(
             tokens=(decoding + prefill_tokens) * mic, logit_rows=(decoding + (0 if m.encoder else prompts_done)) * mic,
-            prefill_tokens=prefill_tokens * mic, prefill_pairs=prompts_done * arch.prefill_pairs(m, 0, S) * mic,
-            prefill_cached_reads=cached_reads * mic, prefill_length=S, decode_seqs=decoding * mic,
-            decode_attended=decoding * attended * mic, requests=N))
+            prefill_tokens=prefill_tokens * mic, prefill_pairs=prompts_done * arch.prefill_pairs(m, start, length) * mic,
+            prefill_cached_reads=reads * mic, prefill_length=length, decode_seqs=decoding * mic,
+            decode_attended=decoding * attended * mic, requests=N), ctx)
 
     mixed = iteration(n_d_mix, n_p, prompts)
     pure = iteration(N, 0.0, 0.0) if decodes else None
@@ -165,11 +235,19 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     if decodes:
         decode_mixed = max(I_mix - k_own, 0.0)
         parts = [(decode_mixed / decodes, mixed), (I_dec / decodes, pure)]
-        decode = phase(s, "decode", N, blend([pt for pt in parts if pt[0] > 0]), 1, p, context=S + T / 2)
+        decode = phase(s, "decode", N, blend([pt for pt in parts if pt[0] > 0]), 1, p,
+                       context=w.input_tokens + T / 2)
         tpot = decode.time_s
     ttft = wait + prefill.time_s
     e2e = ttft + decodes * (tpot or 0.0)
     prefill_busy = I_mix * (tau_mix - tau_dec) if decodes else cycle
+    cached_busy = 0.0
+    if cached:  # the mixed iterations' marginal time over the same iterations carrying only the uncached tokens
+        from . import prefix
+
+        miss = prefix.uncached_tokens(s)
+        bare = iteration(n_d_mix, N * miss / I_mix, prompts if miss > 0 else 0.0, 0.0, miss, 0.0).time_s
+        cached_busy = prefill_busy * prefix.cached_share(tau_mix, bare, tau_dec if decodes else 0.0)
     total_time = None
     if w.num_requests is not None:
         total_time = _finite_run(w.num_requests, N, cycle, I_dec * tau_dec, decodes, iteration)
@@ -179,8 +257,9 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
                       decode_requests_per_iteration=n_d_mix if not decodes else (n_d_mix * I_mix + N * I_dec) / I_req,
                       cycle_time_s=cycle, requests_per_cycle=N, prefill_busy_s=prefill_busy,
                       decode_busy_s=cycle - prefill_busy, queue_wait_s=wait, num_requests=w.num_requests,
-                      total_time_s=total_time)
-    return Schedule(prefill=prefill, decode=decode, ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, serving=serving)
+                      total_time_s=total_time, cached_prefill_busy_s=cached_busy)
+    return Schedule(prefill=prefill, decode=decode, ttft_s=ttft, tpot_s=_per_token(s, tpot), e2e_s=e2e,
+                    serving=serving)
 
 
 def _finite_run(num: int, running: int, cycle: float, pure_decode_s: float, decodes: int, iteration) -> float:

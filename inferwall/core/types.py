@@ -162,6 +162,7 @@ class Workload:
     output_tokens: int = 256
     num_requests: int | None = None  # a finite offline run of this many requests (continuous batching)
     batch_max: bool = False  # the batch is the largest that fits (``--batch max``): a max-throughput run
+    prefix_hit: float = 0.0  # share of input tokens served from the prefix cache (``--prefix-hit``)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,54 @@ class MemoryPolicy:
 
 
 @dataclass(frozen=True)
+class Speculation:
+    """Speculative decoding: a draft proposes ``draft_tokens`` (K) tokens per step and the target verifies them in
+    one pass carrying K + 1 query tokens per sequence. ``acceptance`` (A) is the probability that a drafted token is
+    accepted given that the ones before it were; ``accepted_length`` gives the mean tokens per step directly.
+    ``draft``: ``mtp`` (the checkpoint's multi-token-prediction layers), ``eagle`` (a one-layer head on the
+    target's features) or ``model`` (``draft_model``, a separate catalog model on the same GPUs)."""
+
+    draft_tokens: int = 1
+    acceptance: float | None = None
+    accepted_length: float | None = None
+    draft: str = "eagle"
+    draft_model: ModelArch | None = None
+
+    @property
+    def tokens_per_step(self) -> float:
+        """Expected tokens a verification step yields per sequence: (1 - A^(K+1)) / (1 - A), K + 1 at A = 1."""
+        if self.accepted_length is not None:
+            return self.accepted_length
+        a, k = self.acceptance if self.acceptance is not None else 0.0, self.draft_tokens
+        return float(k + 1) if a >= 1.0 else (1.0 - a ** (k + 1)) / (1.0 - a)
+
+
+@dataclass(frozen=True)
+class KVOffload:
+    """A tier below HBM that holds prefix-cache KV (``--kv-offload``): host memory or SSD, per GPU."""
+
+    tier: str  # host | ssd
+    capacity_bytes: float  # per GPU
+    bandwidth_bytes_per_s: float  # per GPU, reading KV back into HBM
+
+
+@dataclass(frozen=True)
+class Disaggregation:
+    """Separate prefill and decode pools (``--disaggregate xPyD``): ``prefill_instances`` engines with the layout
+    ``prefill`` run prompts only; ``decode_instances`` engines with the layout ``decode`` (the scenario's
+    ``parallelism``) receive each prompt's KV cache and decode."""
+
+    prefill_instances: int
+    decode_instances: int
+    prefill: Parallelism
+    decode: Parallelism
+
+    @property
+    def gpus(self) -> int:
+        return self.prefill_instances * self.prefill.gpus + self.decode_instances * self.decode.gpus
+
+
+@dataclass(frozen=True)
 class Scenario:
     accelerator: Accelerator
     model: ModelArch
@@ -268,6 +317,9 @@ class Scenario:
     efficiency: Efficiency = field(default_factory=Efficiency)
     memory: MemoryPolicy = field(default_factory=MemoryPolicy)
     engine: Engine = field(default_factory=Engine)
+    speculative: Speculation | None = None
+    kv_offload: KVOffload | None = None
+    disaggregation: Disaggregation | None = None
 
 
 # --------------------------------------------------------------------------- outputs
@@ -378,6 +430,7 @@ class Cost:
     usd_per_million_output_tokens: float | None
     usd_per_million_input_tokens: float | None
     usd_per_million_tokens_blended: float | None
+    usd_per_million_cached_input_tokens: float | None = None  # input tokens served from the prefix cache
 
 
 @dataclass(frozen=True, eq=False)
@@ -411,6 +464,7 @@ class Serving:
     queue_wait_s: float  # mean wait for a slot
     num_requests: int | None = None
     total_time_s: float | None = None  # a finite run of num_requests requests
+    cached_prefill_busy_s: float = 0.0  # of prefill_busy_s, attributed to prompt tokens read from the prefix cache
 
 
 @dataclass(frozen=True, eq=False)
@@ -420,6 +474,65 @@ class ErrorBand:
     regime: str
     p80: float  # 80 % of calibration errors are within this fraction
     n: int  # calibration rows behind it
+
+
+@dataclass(frozen=True, eq=False)
+class SpeculativeReport:
+    """What speculation does at the estimate's operating point (one decode iteration of the running requests)."""
+
+    draft: str  # mtp | eagle | model
+    draft_model: str | None
+    draft_tokens: int
+    acceptance: float | None
+    tokens_per_step: float
+    verify_time_s: float  # the target's verification pass (K + 1 query tokens per sequence)
+    draft_time_s: float  # the K draft passes
+    plain_step_time_s: float  # the same iteration without speculation (one token per sequence)
+
+
+@dataclass(frozen=True, eq=False)
+class PrefixReport:
+    hit_rate: float
+    cached_tokens: float  # per request, read from the cache
+    prefilled_tokens: float  # per request, computed (the last prompt token is always computed)
+    hbm_cache_tokens: float  # prompt tokens the KV pool holds beside the running requests, per replica
+
+
+@dataclass(frozen=True, eq=False)
+class OffloadReport:
+    tier: str
+    capacity_bytes_per_gpu: float
+    bandwidth_bytes_per_s_per_gpu: float
+    capacity_tokens: float  # prompt tokens the tier holds, per replica
+    load_bytes_per_gpu: float  # per request: the cached tokens' KV read back into one GPU
+    load_s: float  # per request, added to its first token
+    recompute_s: float  # what prefilling the cached tokens instead would add to the first token
+    breakeven_bytes_per_s: float | None  # the read-back bandwidth above which loading beats recomputing
+    link_utilization: float  # load traffic / tier bandwidth at the estimate's request rate
+    pays: bool
+
+
+@dataclass(frozen=True, eq=False)
+class DisaggReport:
+    prefill_instances: int
+    decode_instances: int
+    prefill_gpus_per_instance: int
+    decode_gpus_per_instance: int
+    prefill_layout: str
+    decode_layout: str
+    gpus: int
+    prefill_requests_per_s: float  # the prefill pool's capacity (saturated)
+    decode_requests_per_s: float  # the decode pool's capacity at its batch
+    limited_by: str  # prefill | decode: the pool that sets the request rate
+    prefill_running: float  # prompts in flight per prefill instance at the operating rate
+    decode_running: float  # requests decoding per decode instance at the operating rate
+    prefill_ttft_s: float  # the prefill pool's first token, without the transfer
+    decode_tpot_s: float | None
+    kv_transfer_bytes: float  # per request
+    kv_transfer_s: float
+    kv_transfer_link: str  # scale-up | scale-out
+    kv_transfer_bytes_per_s: float  # the bandwidth the transfer runs at
+    balanced_prefill_per_decode: float  # prefill instances per decode instance that balance the two pools
 
 
 @dataclass(frozen=True, eq=False)
@@ -438,3 +551,7 @@ class Estimate:
     notes: tuple[str, ...] = ()
     serving: Serving | None = None
     error_band: ErrorBand | None = None
+    speculative: SpeculativeReport | None = None
+    prefix_cache: PrefixReport | None = None
+    kv_offload: OffloadReport | None = None
+    disaggregation: DisaggReport | None = None

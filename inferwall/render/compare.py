@@ -51,6 +51,20 @@ TABLE_ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
+# shown only when a configuration uses them (speculation, the prefix cache, disaggregated pools)
+FEATURE_ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Speculative decoding, prefix cache, disaggregation", (
+        ("tokens per verification step", "speculative.tokens_per_step"),
+        ("TPOT without speculation", "speculative.baseline_tpot_s"),
+        ("speculation stops paying at batch", "speculative.breakeven_batch"),
+        ("$ per M cached input tokens", "cost.usd_per_million_cached_input_tokens"),
+        ("KV offload read-back", "kv_offload.load_s"),
+        ("pool that sets the rate", "disaggregation.limited_by"),
+        ("KV transfer per request", "disaggregation.kv_transfer_s"),
+        ("balanced prefill per decode instance", "disaggregation.balanced_prefill_per_decode"),
+    )),
+)
+
 CAPACITIES = ("memory_bytes_per_gpu", "reserve_bytes")
 
 
@@ -106,10 +120,15 @@ def compare_table(labels: list[str], rows: list[dict[str, Any]]) -> str:
     row labels, so no column is ever cut."""
     from .table import Col, fitted_table, table_width, target_width
 
-    keys = [key for _, section in TABLE_ROWS for _, key in section]
+    sections = list(TABLE_ROWS)
+    for title, section in FEATURE_ROWS:
+        used = tuple((label, key) for label, key in section if any(r.get(key) is not None for r in rows))
+        if used:
+            sections.append((title, used))
+    keys = [key for _, section in sections for _, key in section]
     cells = {key: [_cell(r, key) for r in rows] for key in keys}
     label_cells, styles, value_rows = [], [], []
-    for title, section in TABLE_ROWS:
+    for title, section in sections:
         label_cells.append((title, "bold underline"))
         styles.append(None)
         value_rows.append(None)

@@ -101,6 +101,71 @@ def _serving_lines(est: Estimate) -> list[str]:
     return out
 
 
+def _feature_lines(est: Estimate, record: dict[str, Any]) -> list[str]:
+    """Speculative decoding, the prefix cache and its offload tier, disaggregated pools (issue 12)."""
+    out: list[str] = []
+    w = est.scenario.workload
+    sp = record.get("speculative")
+    if sp:
+        a = sp["acceptance"]
+        k = sp["draft_tokens"]
+        drafted = {"mtp": "the model's multi-token-prediction layer", "eagle": "an EAGLE-style head (one decoder layer "
+                   "and the LM head)"}.get(sp["draft"], f"the draft model {sp['draft_model']}")
+        yields = (f"(1 − A^(K+1)) / (1 − A) = (1 − {a:g}^{k + 1}) / (1 − {a:g})" if a is not None and a < 1
+                  else ("K + 1" if a is not None else "the accepted length given"))
+        out += ["", "## Speculative decoding", "",
+                f"- K = {k} tokens drafted per step by {drafted}; a verification step yields {yields} = "
+                f"**{sp['tokens_per_step']:.4g}** tokens per sequence",
+                f"- one iteration = verification with K + 1 = {k + 1} query tokens per sequence "
+                f"({seconds(sp['verify_time_s'])}) + {k} draft passes ({seconds(sp['draft_time_s'])}) = "
+                f"{seconds(sp['step_time_s'])}, against {seconds(sp['plain_step_time_s'])} for a plain decode step",
+                f"- TPOT = iteration / tokens per step = **{seconds(est.latency.tpot_s)}** against "
+                f"{seconds(sp['baseline_tpot_s'])} without speculation (×{_e(sp['tpot_speedup'] or 0)}); $ per M output "
+                f"tokens {_usd(record['cost']['usd_per_million_output_tokens'])} against "
+                f"{_usd(sp['baseline_usd_per_million_output_tokens'])}",
+                "- " + (f"speculation stops paying from batch **{sp['breakeven_batch']:,}** per replica (decode turns "
+                        "compute-bound and the verification costs up to K + 1 plain steps)" if sp["breakeven_batch"]
+                        else "speculation pays at every batch up to the search limit (the decode step stays "
+                             "bound by memory traffic the extra queries share)")]
+    px = record.get("prefix_cache")
+    if px:
+        cost = record["cost"]
+        out += ["", "## Prefix cache", "",
+                f"- hit rate F = {px['hit_rate']:g}: {px['cached_tokens']:,.0f} of {w.input_tokens:,} prompt tokens are "
+                f"read from the cache, max(S(1 − F), 1) = {px['prefilled_tokens']:,.0f} are prefilled (they still attend "
+                "over the whole prompt)",
+                f"- input price: uncached {_usd(cost['usd_per_million_input_tokens'])} per M, cached "
+                f"**{_usd(cost['usd_per_million_cached_input_tokens'])}** per M (the cached tokens' share of the prefill "
+                "time: reading their KV and scoring against it)",
+                f"- the KV pool holds {px['hbm_cache_tokens']:,.0f} more prompt tokens beside the running requests"]
+    off = record.get("kv_offload")
+    if off:
+        out += ["", f"## KV offload ({off['tier']})", "",
+                f"- {binary_bytes(off['capacity_bytes_per_gpu'])} per GPU at {si(off['bandwidth_bytes_per_s_per_gpu'], 'B/s')}"
+                f": {off['capacity_tokens']:,.0f} more prompt tokens of prefix cache",
+                f"- reading a hit back: {si(off['load_bytes_per_gpu'], 'B')} per GPU / link = **{seconds(off['load_s'])}** "
+                f"added to the first token, against {seconds(off['recompute_s'])} to prefill those tokens again: "
+                + ("**it pays**" if off["pays"] else "**recomputing is faster**")
+                + (f" (it pays above {si(off['breakeven_bytes_per_s'], 'B/s')})" if off["breakeven_bytes_per_s"] else ""),
+                f"- the link runs at {_pct(off['link_utilization'])} of its bandwidth at this request rate"]
+    d = record.get("disaggregation")
+    if d:
+        out += ["", "## Disaggregated prefill and decode", "",
+                f"- {d['prefill_instances']} prefill instance(s) ({d['prefill_layout']}) and {d['decode_instances']} "
+                f"decode instance(s) ({d['decode_layout']}), {d['gpus']} GPUs",
+                f"- prefill pool: {number(d['prefill_requests_per_s'])} requests/s at capacity; decode pool: "
+                f"{number(d['decode_requests_per_s'])} requests/s at its batch; the **{d['limited_by']}** pool sets the "
+                f"rate ({number(record['throughput']['requests_per_s'])} requests/s)",
+                f"- KV transfer per request: {si(d['kv_transfer_bytes'], 'B')} over the {d['kv_transfer_link']} link at "
+                f"{si(d['kv_transfer_bytes_per_s'], 'B/s')} = **{seconds(d['kv_transfer_s'])}**",
+                f"- TTFT = prefill pool {seconds(d['prefill_ttft_s'])} (prefill-only iterations, "
+                f"{d['prefill_running']:g} prompts in flight) + transfer = **{seconds(record['latency']['ttft_s'])}**; "
+                f"TPOT = decode-only iterations of {d['decode_running']:g} requests = "
+                f"**{seconds(record['latency']['tpot_s'])}**",
+                f"- balanced pools: {d['balanced_prefill_per_decode']:.3g} prefill instances per decode instance"]
+    return out
+
+
 def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | None,
                      cited: dict[str, tuple[str, ...]] | None = None) -> str:
     """``cited`` maps "model" and "gpu" to the sources their catalog entries cite."""
@@ -151,6 +216,7 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
             out.append(f"  - {key.replace('_', ' ')}: {value if len(value) <= 200 else value[:199] + '…'}")
 
     out += _serving_lines(est)
+    out += _feature_lines(est, record)
     static = est.serving is None or est.serving.batching == "static"
     title = f"{w.batch} × {w.input_tokens} tokens" if static else f"one request's {w.input_tokens} tokens"
     out += ["", f"## Prefill ({title})", ""] + _phase_lines("prefill", est.prefill, est)
@@ -197,12 +263,15 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
     out += ["", "## Latency, throughput, cost", "",
             f"- end to end = TTFT + (output tokens − 1) × TPOT = {seconds(lat.ttft_s)} + {steps} × "
             f"{seconds(lat.tpot_s or 0.0)} = **{seconds(lat.e2e_s)}**"]
-    if sv is not None:
+    if est.disaggregation is not None:
+        out.append(f"- output tokens/s = request rate × output tokens = {number(thr.requests_per_s)} × {w.output_tokens} = "
+                   f"**{number(thr.output_tokens_per_s)}**")
+    elif sv is not None:
         out.append(f"- output tokens/s = requests per cycle × output tokens / cycle × replicas = "
                    f"{sv.requests_per_cycle:,.0f} × {w.output_tokens} / {seconds(sv.cycle_time_s)} × {par.dp} = "
                    f"**{number(thr.output_tokens_per_s)}**")
     if cost.usd_per_hour is not None:
-        out.append(f"- $/hour = GPUs × $/GPU-hour = {par.gpus} × {price:g} = **{_usd(cost.usd_per_hour)}**")
+        out.append(f"- $/hour = GPUs × $/GPU-hour = {record['scenario']['gpus']} × {price:g} = **{_usd(cost.usd_per_hour)}**")
         if cost.usd_per_million_output_tokens is not None:
             out.append(f"- $ per M output tokens = decode time × replica $/s / output tokens = **"
                        f"{_usd(cost.usd_per_million_output_tokens)}**; input **{_usd(cost.usd_per_million_input_tokens)}**; "

@@ -95,7 +95,7 @@ def scenario_record(est: Estimate) -> dict[str, Any]:
         "params": _whole(est.params),
         "active_params": _whole(est.active_params),
         "gpu": acc.id,
-        "gpus": par.gpus,
+        "gpus": s.disaggregation.gpus if s.disaggregation else par.gpus,
         "tp": par.tp,
         "pp": par.pp,
         "dp": par.dp,
@@ -135,6 +135,87 @@ def scenario_record(est: Estimate) -> dict[str, Any]:
         "memory_fraction": s.memory.memory_fraction,
         "memory_fraction_of": s.memory.fraction_of,
         "reserve_bytes": s.memory.reserve_bytes,
+        **_feature_inputs(s),
+    }
+
+
+def _feature_inputs(s) -> dict[str, Any]:
+    """The issue-12 inputs: speculation, the prefix cache and its offload tier, disaggregated pools."""
+    spec, off, d = s.speculative, s.kv_offload, s.disaggregation
+    return {
+        "speculative_tokens": spec.draft_tokens if spec else None,
+        "acceptance": spec.acceptance if spec else None,
+        "accepted_length": spec.tokens_per_step if spec else None,
+        "draft": (spec.draft_model.id if spec.draft == "model" and spec.draft_model else spec.draft) if spec else None,
+        "prefix_hit": s.workload.prefix_hit,
+        "kv_offload": off.tier if off else None,
+        "disaggregation": f"{d.prefill_instances}P{d.decode_instances}D" if d else None,
+    }
+
+
+def speculative_record(est: Estimate) -> dict[str, Any] | None:
+    """The ``speculative`` section: what a verification step yields and costs, against no speculation."""
+    sp = est.speculative
+    if sp is None:
+        return None
+    from inferwall.core.speculative import effect
+
+    fx = effect(est)
+    tpot = est.latency.tpot_s
+    base_out = fx.baseline_output_tokens_per_s
+    return {
+        "draft": sp.draft,
+        "draft_model": sp.draft_model,
+        "draft_tokens": sp.draft_tokens,
+        "acceptance": sp.acceptance,
+        "tokens_per_step": sp.tokens_per_step,
+        "verify_time_s": sp.verify_time_s,
+        "draft_time_s": sp.draft_time_s,
+        "step_time_s": sp.verify_time_s + sp.draft_time_s,
+        "plain_step_time_s": sp.plain_step_time_s,
+        "baseline_tpot_s": fx.baseline_tpot_s,
+        "tpot_speedup": fx.baseline_tpot_s / tpot if tpot and fx.baseline_tpot_s else None,
+        "baseline_output_tokens_per_s": base_out,
+        "throughput_gain": est.throughput.output_tokens_per_s / base_out if base_out else None,
+        "baseline_usd_per_million_output_tokens": fx.baseline_usd_per_million_output_tokens,
+        "pays": bool(tpot is not None and fx.baseline_tpot_s is not None and tpot < fx.baseline_tpot_s),
+        "breakeven_batch": fx.breakeven_batch,
+    }
+
+
+def prefix_record(est: Estimate) -> dict[str, Any] | None:
+    px = est.prefix_cache
+    if px is None:
+        return None
+    return {"hit_rate": px.hit_rate, "cached_tokens": px.cached_tokens, "prefilled_tokens": px.prefilled_tokens,
+            "hbm_cache_tokens": px.hbm_cache_tokens}
+
+
+def offload_record(est: Estimate) -> dict[str, Any] | None:
+    off = est.kv_offload
+    if off is None:
+        return None
+    return {"tier": off.tier, "capacity_bytes_per_gpu": off.capacity_bytes_per_gpu,
+            "bandwidth_bytes_per_s_per_gpu": off.bandwidth_bytes_per_s_per_gpu, "capacity_tokens": off.capacity_tokens,
+            "load_bytes_per_gpu": off.load_bytes_per_gpu, "load_s": off.load_s, "recompute_s": off.recompute_s,
+            "breakeven_bytes_per_s": off.breakeven_bytes_per_s, "link_utilization": off.link_utilization,
+            "pays": off.pays}
+
+
+def disaggregation_record(est: Estimate) -> dict[str, Any] | None:
+    d = est.disaggregation
+    if d is None:
+        return None
+    return {
+        "prefill_instances": d.prefill_instances, "decode_instances": d.decode_instances,
+        "prefill_gpus_per_instance": d.prefill_gpus_per_instance, "decode_gpus_per_instance": d.decode_gpus_per_instance,
+        "prefill_layout": d.prefill_layout, "decode_layout": d.decode_layout, "gpus": d.gpus,
+        "prefill_requests_per_s": d.prefill_requests_per_s, "decode_requests_per_s": d.decode_requests_per_s,
+        "limited_by": d.limited_by, "prefill_running": d.prefill_running, "decode_running": d.decode_running,
+        "prefill_ttft_s": d.prefill_ttft_s, "decode_tpot_s": d.decode_tpot_s,
+        "kv_transfer_bytes": d.kv_transfer_bytes, "kv_transfer_s": d.kv_transfer_s,
+        "kv_transfer_link": d.kv_transfer_link, "kv_transfer_bytes_per_s": d.kv_transfer_bytes_per_s,
+        "balanced_prefill_per_decode": d.balanced_prefill_per_decode,
     }
 
 
@@ -144,6 +225,10 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
     mem = est.memory
     energy = energy_of(est)
     notes = tuple(dict.fromkeys(tuple(notes) + energy.notes))
+    if energy.tdp_w_per_gpu and (est.speculative is not None or est.disaggregation is not None):
+        notes += ("energy per token does not yet account for "
+                  + ("speculative decoding (it charges T - 1 decode iterations)" if est.speculative is not None
+                     else "disaggregated pools") + "; treat energy.* as an upper bound",)
     record = {
         "scenario": scenario,
         "prefill": _phase(est.prefill, decode=False),
@@ -177,11 +262,16 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
             "usd_per_million_output_tokens": est.cost.usd_per_million_output_tokens,
             "usd_per_million_input_tokens": est.cost.usd_per_million_input_tokens,
             "usd_per_million_tokens_blended": est.cost.usd_per_million_tokens_blended,
+            "usd_per_million_cached_input_tokens": est.cost.usd_per_million_cached_input_tokens,
         },
         "bounds": {
             "compute_forward_passes_per_s": est.bounds.compute_forward_passes_per_s,
             "memory_forward_passes_per_s": est.bounds.memory_forward_passes_per_s,
         },
+        "speculative": speculative_record(est),
+        "prefix_cache": prefix_record(est),
+        "kv_offload": offload_record(est),
+        "disaggregation": disaggregation_record(est),
         "energy": energy_record(energy),
         "error_band": ({"regime": est.error_band.regime, "p80": est.error_band.p80, "n": est.error_band.n}
                        if est.error_band else None),

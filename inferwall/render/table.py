@@ -310,6 +310,9 @@ def estimate_sections(r: dict[str, Any]) -> tuple[list[str], list[Section], str]
         Section("Latency, throughput, cost (all GPUs)", (), result_rows),
         *_error_band_section(r.get("error_band")),
     ]
+    features = _feature_rows(r)
+    if features:
+        sections.append(Section("Speculative decoding, prefix cache, disaggregation", (), features))
     sv = r.get("serving") or {}
     if sv.get("batching") == "continuous":
         formula = ("blended $/M = cycle time x GPUs x $/GPU-hour / 3600 / (requests per cycle x (input + output "
@@ -369,6 +372,36 @@ def _error_band_section(band: dict[str, Any] | None) -> list[Section]:
         ("p80 of |predicted / measured - 1|", shown),
         ("regime", band["regime"]),
         ("published measurements", f"{band['n']:,}")))]
+
+
+def _feature_rows(r: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The issue-12 sections of an estimate, when present."""
+    rows: list[tuple[str, str]] = []
+    sp = r.get("speculative")
+    if sp:
+        rows += [("speculative draft", f"{sp['draft_model'] or sp['draft']}, {sp['draft_tokens']} tokens per step"),
+                 ("tokens per verification step", number(sp["tokens_per_step"])),
+                 ("TPOT without speculation", seconds(sp["baseline_tpot_s"])),
+                 ("$ per M output tokens without", _usd(sp["baseline_usd_per_million_output_tokens"])),
+                 ("speculation stops paying at batch", f"{sp['breakeven_batch']:,}" if sp["breakeven_batch"]
+                  else "never (up to the search limit)")]
+    px = r.get("prefix_cache")
+    if px:
+        rows += [("prefix-cache hit rate", _pct(px["hit_rate"])),
+                 ("$ per M cached input tokens", _usd(r["cost"]["usd_per_million_cached_input_tokens"]))]
+    off = r.get("kv_offload")
+    if off:
+        rows += [(f"KV offload ({off['tier']}) read-back", f"{seconds(off['load_s'])} vs {seconds(off['recompute_s'])} "
+                  f"recompute ({'pays' if off['pays'] else 'does not pay'})")]
+    d = r.get("disaggregation")
+    if d:
+        rows += [("pools", f"{d['prefill_instances']}P ({d['prefill_layout']}) + {d['decode_instances']}D "
+                  f"({d['decode_layout']})"),
+                 ("pool that sets the rate", d["limited_by"]),
+                 ("KV transfer per request", f"{_bytes(d['kv_transfer_bytes'])} in {seconds(d['kv_transfer_s'])} "
+                  f"({d['kv_transfer_link']})"),
+                 ("balanced prefill per decode instance", number(d["balanced_prefill_per_decode"]))]
+    return tuple(rows)
 
 
 def estimate_table(r: dict[str, Any]) -> str:

@@ -30,6 +30,8 @@ def plan(
     precision: Optional[str] = typer.Option(None, "--precision", "-p", help="Precisions to search, comma-separated (native, bf16, fp8, int4, ...) \\[default: native,fp8; fp8 only for 16-bit models].", rich_help_panel=SEARCH),
     top: int = typer.Option(5, "--top", help="How many configurations to list.", rich_help_panel=SEARCH),
     pareto: bool = typer.Option(False, "--pareto", help="List the Pareto frontier of per-user speed against cost per token instead.", rich_help_panel=SEARCH),
+    disaggregate: bool = typer.Option(False, "--disaggregate", help="Also search disaggregated prefill/decode pools (x prefill and y decode instances of any searched layout) and say which mode wins at the objectives.", rich_help_panel=SEARCH),
+    emit: Optional[str] = typer.Option(None, "--emit", metavar="ENGINE", help="Print the launch command of vllm, sglang or trtllm for the cheapest configuration instead of the table (searched with that engine's profile).", rich_help_panel="Output"),
     fmt: FormatOpt = format_option(),
     catalog_files: CatalogOpt = catalog_option(),
     chart: ChartOpt = chart_option(),
@@ -43,14 +45,30 @@ def plan(
 
     charting.check_output(output)
     from inferwall.errors import CheckFailed
-    from inferwall.planning import MACHINE_COLUMNS, plan_report
+    from inferwall.errors import InputError
+    from inferwall.planning import plan_report
     from inferwall.render.economics import integer, pct, rate, rows_output, secs, text, usd
 
-    from ..common import catalog, emit, note, pick_format
+    from ..common import catalog, note, pick_format
+    from ..common import emit as emit_text
 
-    report = plan_report(flags, catalog(catalog_files), output_tokens_per_s, requests_per_s, users, max_ttft, max_tpot,
-                         max_gpus, gpus_from, precision, top, pareto)
-    machine = [(k, k, text) for k in MACHINE_COLUMNS]
+    engine = None
+    if emit is not None:
+        from inferwall.emit import engine_name
+
+        engine = engine_name(emit)
+        if chart or output or pareto:
+            raise InputError("--emit prints the launch command of the cheapest configuration; it does not combine "
+                             "with --chart, --output or --pareto")
+        given = flags.get("engine_file") or flags.get("engine")
+        if given and str(given).strip().lower() != engine:
+            note(f"note: --emit {engine}: searched with the {engine} profile, not {given}, so the flags match the "
+                 "limits the plan assumed")
+        flags = {**flags, "engine": engine, "engine_file": None}
+    cat = catalog(catalog_files)
+    report = plan_report(flags, cat, output_tokens_per_s, requests_per_s, users, max_ttft, max_tpot,
+                         max_gpus, gpus_from, precision, top, pareto, disaggregate)
+    machine = [(k, k, text) for k in report.columns]
     human = [
         ("rank", "#", integer), ("gpu", "gpu", text), ("precision", "precision", text), ("layout", "layout", text),
         ("replicas", "replicas", integer), ("gpus", "GPUs", integer), ("batch", "batch", integer),
@@ -59,9 +77,22 @@ def plan(
         ("price", "$/GPU-hour", text), ("usd_per_hour", "$/hour", usd),
         ("usd_per_million_output_tokens", "$/M output", usd), ("binds", "binds", text),
     ]
+    if disaggregate:
+        human.insert(3, ("mode", "mode", text))
     result, title = report.result, report.title
-    if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
-        emit(rows_output(pick_format(fmt), report.rows, machine, title, table_columns=human,
+    if engine is not None and result.configs:
+        from inferwall.catalog.profiles import load_engine
+        from inferwall.emit import launch, model_name
+
+        best = result.configs[0]
+        entry = cat.model(flags["model"]) if flags.get("model") and cat.has_model_name(flags["model"]) else None
+        name, placeholder = model_name(entry, best.estimate.scenario)
+        text_out = launch(best.estimate, load_engine(engine), name, placeholder, getattr(entry, "native_quant", None))
+        emit_text(text_out.text)
+        for line in text_out.notes:
+            note(f"note: {line}")
+    elif not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
+        emit_text(rows_output(pick_format(fmt), report.rows, machine, title, table_columns=human,
                          drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds",
                                "layout", "ttft_s", "precision")))
     for line in report.notes:
