@@ -179,7 +179,7 @@ def make_grid(values: dict[str, Any], limit: int = MAX_CONFIGURATIONS) -> Grid:
 
 # ----------------------------------------------------------------- columns
 
-SECTIONS = ("prefill", "decode", "memory", "latency", "throughput", "cost", "bounds")
+SECTIONS = ("prefill", "decode", "memory", "latency", "throughput", "cost", "bounds", "load")
 
 DEFAULT_COLUMNS = (
     "model", "gpu", "gpus", "tp", "pp", "dp", "batch", "input_tokens", "output_tokens", "weights_dtype",
@@ -206,6 +206,10 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "layer_overhead": ("layer_overhead_s",),
     "collective_latency": ("collective_latency_s",), "reserve": ("reserve_bytes",),
     "memory_fraction": ("memory_fraction",),
+    # issue 12: load
+    "request_rate": ("request_rate", "load.utilization", "latency.ttft_p90_s", "latency.ttft_p99_s",
+                     "latency.tpot_p90_s", "latency.e2e_p99_s"),
+    "arrival": ("arrival",), "seed": ("load.seed",),
 }
 
 

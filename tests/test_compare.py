@@ -150,6 +150,9 @@ VALUES = {
     "chunked_prefill": (["-m", "llama-3.1-8b", "--batch", "8", "-i", "16384"], "on,off"),
     "token_budget": (["-m", "llama-3.1-8b", "--batch", "32", "-i", "4096"], "2048,8192"),
     "quant": (["-m", "llama-3.1-8b"], "modelopt-fp8,awq-int4"),
+    "request_rate": (["-m", "llama-3.1-8b"], "2,8"),
+    "arrival": (["-m", "llama-3.1-8b", "--request-rate", "8"], "poisson,bursty:3"),
+    "seed": (["-m", "llama-3.1-8b", "--request-rate", "8", "--simulate", "--num-requests", "2000"], "1,2"),
 }
 
 

@@ -96,6 +96,13 @@ def error_band(s: Scenario) -> ErrorBand | None:
 
 
 def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
+    # --- load (issue 12): a request rate in place of a fixed concurrency; core/load.py runs the queueing model
+    # (or the simulation) and evaluates this function at the concurrency it finds
+    if s.load is not None:
+        from .load import estimate_under_load
+
+        return estimate_under_load(s, compute_explicit)
+    # --- end load
     s, notes_t = prepare(s, compute_explicit)
     notes = list(notes_t)
     m, w, par, acc = s.model, s.workload, s.parallelism, s.accelerator

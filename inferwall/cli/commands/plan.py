@@ -17,16 +17,19 @@ SEARCH = "Search"
 # The scenario flags a plan does not take: the search chooses the hardware, layout, batch and precision.
 SEARCHED = ("gpu", "flops", "bandwidth", "memory", "link_bandwidth", "gpus", "tp", "pp", "dp", "ep", "batch",
             "precision", "weights", "kv", "compute")
+# issue 12: the plan sizes replicas with the closed-form queueing model; simulating every layout would be slow
+NOT_IN_PLAN = ("simulate", "seed")
 
 
-@with_estimate_flags(exclude=SEARCHED)
+@with_estimate_flags(exclude=SEARCHED + NOT_IN_PLAN)
 def plan(
     flags: dict[str, Any],
     output_tokens_per_s: Optional[str] = typer.Option(None, "--output-tokens-per-s", help="Demand: output tokens per second, all users together (e.g. 50k).", rich_help_panel=DEMAND),
-    requests_per_s: Optional[str] = typer.Option(None, "--requests-per-s", help="Demand: requests per second (each --input-tokens in, --output-tokens out).", rich_help_panel=DEMAND),
+    requests_per_s: Optional[str] = typer.Option(None, "--requests-per-s", help="Alias of --request-rate: the demand in requests per second, sized with the queueing model.", rich_help_panel=DEMAND),
     users: Optional[str] = typer.Option(None, "--users", help="Demand: concurrent users (sequences in flight).", rich_help_panel=DEMAND),
-    max_ttft: Optional[str] = typer.Option(None, "--max-ttft", help="Objective: time to first token at most this (2s, 500ms).", rich_help_panel=OBJECTIVES),
-    max_tpot: Optional[str] = typer.Option(None, "--max-tpot", help="Objective: time per output token at most this (50ms).", rich_help_panel=OBJECTIVES),
+    max_ttft: Optional[str] = typer.Option(None, "--max-ttft", help="Objective: time to first token at most this: the mean (2s, 500ms) or percentiles under a request rate (p99=2s, or p50=500ms,p99=2s).", rich_help_panel=OBJECTIVES),
+    max_tpot: Optional[str] = typer.Option(None, "--max-tpot", help="Objective: time per output token at most this: the mean (50ms) or percentiles (p90=50ms).", rich_help_panel=OBJECTIVES),
+    max_e2e: Optional[str] = typer.Option(None, "--max-e2e", help="Objective under a request rate: end-to-end time per request, the mean or percentiles (p99=30s).", rich_help_panel=OBJECTIVES),
     max_gpus: Optional[int] = typer.Option(None, "--max-gpus", help="Objective: at most this many GPUs in all.", rich_help_panel=OBJECTIVES),
     gpus_from: Optional[str] = typer.Option(None, "--gpus-from", help="Accelerators to search, comma-separated \\[default: every catalog entry with a price].", rich_help_panel=SEARCH),
     precision: Optional[str] = typer.Option(None, "--precision", "-p", help="Precisions to search, comma-separated (native, bf16, fp8, int4, ...) \\[default: native,fp8; fp8 only for 16-bit models].", rich_help_panel=SEARCH),
@@ -55,26 +58,44 @@ def plan(
     from inferwall.inputs import build
     from inferwall.prices import parse_price_spec
     from inferwall.render.economics import integer, pct, rate, rows_output, secs, text, usd
-    from inferwall.units import plural
+    from inferwall.units import number, plural
 
     from ..common import catalog, emit, note, pick_format
     from ._flags import duration, options_from, positive, split_list
 
     started = time.perf_counter()
-    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s"),
-                    requests_per_s=positive(requests_per_s, "--requests-per-s"),
-                    concurrent_users=None if users is None else _whole(positive(users, "--users"), "--users"))
-    given = [f for f, v in (("--output-tokens-per-s", output_tokens_per_s), ("--requests-per-s", requests_per_s),
+    # issue 12: --request-rate (a scenario field) and --requests-per-s are one demand, sized with queueing
+    if requests_per_s is not None and flags.get("request_rate") is not None:
+        raise InputError("--requests-per-s is an alias of --request-rate; give one")
+    rate_text = flags.get("request_rate") if flags.get("request_rate") is not None else requests_per_s
+    rate_flag = "--request-rate" if flags.get("request_rate") is not None else "--requests-per-s"
+    flags = {**flags, "request_rate": None}
+    given = [f for f, v in (("--output-tokens-per-s", output_tokens_per_s), (rate_flag, rate_text),
                             ("--users", users)) if v is not None]
     if len(given) != 1:
-        raise InputError("give exactly one demand: --output-tokens-per-s, --requests-per-s or --users"
-                         + (f" (got {', '.join(given)})" if given else ""))
+        raise InputError("give exactly one demand: --output-tokens-per-s, --request-rate (or --requests-per-s) "
+                         "or --users" + (f" (got {', '.join(given)})" if given else ""))
+    from inferwall.arrivals import parse_request_rate
+
+    demand_rate = parse_request_rate(rate_text, rate_flag) if rate_text is not None else None
+    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s"),
+                    requests_per_s=demand_rate,
+                    concurrent_users=None if users is None else _whole(positive(users, "--users"), "--users"))
     if max_gpus is not None and max_gpus < 1:
         raise InputError(f"--max-gpus: must be >= 1, got {max_gpus}")
     if top < 1:
         raise InputError(f"--top: must be >= 1, got {top}")
-    slo = Objectives(max_ttft_s=duration(max_ttft, "--max-ttft"), max_tpot_s=duration(max_tpot, "--max-tpot"),
-                     max_gpus=max_gpus)
+    ttft_mean, ttft_pct = _objective(max_ttft, "--max-ttft", "ttft")
+    tpot_mean, tpot_pct = _objective(max_tpot, "--max-tpot", "tpot")
+    e2e_mean, e2e_pct = _objective(max_e2e, "--max-e2e", "e2e")
+    percentiles = ttft_pct + tpot_pct + e2e_pct + ((("e2e_mean_s", e2e_mean),) if e2e_mean is not None else ())
+    slo = Objectives(max_ttft_s=ttft_mean, max_tpot_s=tpot_mean, max_gpus=max_gpus, percentiles=percentiles)
+    queueing = demand_rate is not None or bool(percentiles)
+    if queueing and users is not None:
+        raise InputError("percentile and end-to-end objectives hold under a request rate; give --request-rate "
+                         "(or --output-tokens-per-s) instead of --users")
+    if queueing:
+        flags["request_rate"] = str(demand_rate or 1.0)  # the rate is set per candidate below
     precisions: list[str | None] = []
     for item in split_list(precision, "--precision") or ["native", "fp8"]:
         if item.lower() == "native":
@@ -128,6 +149,14 @@ def plan(
         hint = " (give --price for accelerators without one)" if "no price" in skipped.values() else ""
         raise InputError("no accelerator to search: "
                          + ("; ".join(f"{g}: {why}" for g, why in skipped.items()) or "the list is empty") + hint)
+    if queueing and demand_rate is None:  # an output-token demand with percentile objectives: tokens / E[T]
+        demand_rate = demand.output_tokens_per_s / candidates[0].scenario.load.output_lengths.mean
+        demand = Demand(requests_per_s=demand_rate)
+    if queueing:
+        from dataclasses import replace as _replace
+
+        candidates = [_replace(c, scenario=_replace(c.scenario, load=_replace(
+            c.scenario.load, arrivals=c.scenario.load.arrivals.at_rate(demand_rate)))) for c in candidates]
     result = run_plan(candidates, demand, slo, SearchOptions(top=top, pareto=pareto))
     elapsed = time.perf_counter() - started
 
@@ -144,13 +173,15 @@ def plan(
         "price_verified": None if spec and spec.price_for(c.gpu) is not None else c.gpu not in unverified,
         "layout": f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else ""),
         "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + ("*" if c.gpu in unverified else ""),
+        **_load_columns(c),
     } for i, c in enumerate(result.configs)]
     machine = [(k, k, text) for k in ("rank", "gpu", "precision", "weights_dtype", "kv_dtype", "compute_dtype", "tp",
                                        "pp", "ep", "gpus_per_replica", "replicas", "gpus", "batch", "batch_limit",
                                        "batch_limited_by", "binds", "ttft_s", "tpot_s", "user_tokens_per_s",
                                        "output_tokens_per_s", "requests_per_s", "usd_per_hour",
                                        "usd_per_million_output_tokens", "usd_per_million_tokens_blended",
-                                       "utilization", "price_usd_per_gpu_hour", "price_verified")]
+                                       "utilization", "price_usd_per_gpu_hour", "price_verified",
+                                       *LOAD_COLUMNS)]
     human = [
         ("rank", "#", integer), ("gpu", "gpu", text), ("precision", "precision", text), ("layout", "layout", text),
         ("replicas", "replicas", integer), ("gpus", "GPUs", integer), ("batch", "batch", integer),
@@ -159,13 +190,26 @@ def plan(
         ("price", "$/GPU-hour", text), ("usd_per_hour", "$/hour", usd),
         ("usd_per_million_output_tokens", "$/M output", usd), ("binds", "binds", text),
     ]
+    drop = ("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds", "layout", "ttft_s",
+            "precision")
+    if queueing:  # the engine runs what arrives: requests in flight, the percentiles asked for, the load
+        ttft_key = next((k for k, _ in slo.percentiles if k.startswith("ttft_p")), "ttft_p99_s")
+        tpot_key = next((k for k, _ in slo.percentiles if k.startswith("tpot_p")), "tpot_p90_s")
+        human = [col for col in human if col[0] not in ("batch", "utilization")]
+        at = [k for k, _, _ in human].index("tpot_s") + 1
+        human[at:at] = [(tpot_key, f"TPOT {tpot_key.split('_')[1]}", secs)]
+        at = [k for k, _, _ in human].index("ttft_s") + 1
+        human[at:at] = [(ttft_key, f"TTFT {ttft_key.split('_')[1]}", secs)]
+        human[6:6] = [("batch", "in flight", integer), ("load_utilization", "load", pct)]
+        drop = ("output_tokens_per_s", "user_tokens_per_s", "replicas", "ttft_s", "tpot_s", "layout", "precision",
+                "binds", "batch")
     model = candidates[0].scenario.model.id
     kind = "Pareto frontier" if pareto else f"Cheapest {top}"
-    title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
+    shown = demand.describe() + (f" ({number(output_tokens_per_s_value(output_tokens_per_s))} output tokens/s)"
+                                 if queueing and output_tokens_per_s is not None else "")
+    title = f"{kind}: {model} for {shown}" + _slo_text(slo)
     if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
-        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human,
-                         drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds",
-                               "layout", "ttft_s", "precision")))
+        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human, drop=drop))
     for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}) + _result_warnings(result, slo,
                                                                                                       candidates):
         note(f"note: {line}")
@@ -191,7 +235,7 @@ def plan(
         note(f"note: skipped {g}: {why}")
     pruned = [g for g, why in result.skipped if why != "no price"]
     note(f"searched {plural(result.evaluated_layouts, 'layout')} on {plural(len(candidates), 'GPU x precision candidate')} "
-         f"({plural(result.evaluations, 'estimate')}, {plural(len(pruned), 'candidate')} pruned by cost bounds) in "
+         f"({plural(result.evaluations, 'queueing solve' if queueing else 'estimate')}, {plural(len(pruned), 'candidate')} pruned by cost bounds) in "
          f"{elapsed:.2f} s")
     if not result.configs:
         raise CheckFailed(result.summary)
@@ -210,7 +254,7 @@ def _result_warnings(result, slo, candidates) -> list[str]:
     if model.encoder and slo.max_tpot_s is not None:
         out.append(f"{model.id} is an encoder: it generates no tokens one by one, so --max-tpot has nothing to bound "
                    "(its only latency is the pass over the input; use --max-ttft)")
-    if slo.max_ttft_s is None and result.configs:
+    if slo.max_ttft_s is None and not any(k.startswith("ttft") for k, _ in slo.percentiles) and result.configs:
         slowest = max(result.configs, key=lambda c: c.ttft_s)
         if slowest.ttft_s >= SLOW_FIRST_TOKEN_S:
             rank = result.configs.index(slowest) + 1
@@ -249,12 +293,68 @@ def _whole(value: float | None, flag: str) -> int | None:
     return int(value)
 
 
+# issue 12: the load columns of every row (null when the plan sized fixed batches)
+LOAD_COLUMNS = ("request_rate_per_replica", "load_utilization", "saturation_request_rate_per_replica",
+                *(f"{n}_{q}_s" for n in ("ttft", "tpot", "e2e") for q in ("p50", "p90", "p99")))
+
+
+def _load_columns(config) -> dict[str, Any]:
+    load = config.estimate.load
+    out: dict[str, Any] = dict.fromkeys(LOAD_COLUMNS)
+    if load is None:
+        return out
+    out.update(request_rate_per_replica=load.request_rate / load.replicas, load_utilization=load.utilization,
+               saturation_request_rate_per_replica=load.saturation_request_rate / load.replicas)
+    for name in ("ttft", "tpot", "e2e"):
+        pct = getattr(load, name)
+        for q in ("p50", "p90", "p99"):
+            out[f"{name}_{q}_s"] = getattr(pct, q) if pct is not None else None
+    return out
+
+
+def output_tokens_per_s_value(text: str) -> float:
+    from ._flags import positive
+
+    return positive(text, "--output-tokens-per-s") or 0.0
+
+
+def _objective(text: str | None, flag: str, name: str) -> tuple[float | None, tuple[tuple[str, float], ...]]:
+    """``2s`` (the mean), ``p99=2s`` or ``p50=500ms,p99=2s`` -> (the mean's limit, ((key, seconds), ...))."""
+    from inferwall.errors import InputError
+
+    from ._flags import duration
+
+    if text is None:
+        return None, ()
+    mean = None
+    pct: list[tuple[str, float]] = []
+    for item in (part.strip() for part in str(text).split(",")):
+        if not item:
+            raise InputError(f"{flag}: empty item in {text!r}; write e.g. 2s, p99=2s or p50=500ms,p99=2s")
+        q, eq, value = item.partition("=")
+        if not eq:
+            mean = duration(item, flag)
+            continue
+        q = q.strip().lower()
+        if q == "mean":
+            mean = duration(value, flag)
+        elif q in ("p50", "p90", "p99"):
+            pct.append((f"{name}_{q}_s", duration(value, f"{flag} {q}")))
+        else:
+            raise InputError(f"{flag}: unknown percentile {q!r} in {text!r}; valid: p50, p90, p99 (or a plain value "
+                             "for the mean), e.g. p99=2s")
+    return mean, tuple(pct)
+
+
 def _slo_text(slo) -> str:
     parts = []
     if slo.max_ttft_s is not None:
         parts.append(f"TTFT <= {slo.max_ttft_s * 1e3:g} ms")
     if slo.max_tpot_s is not None:
         parts.append(f"TPOT <= {slo.max_tpot_s * 1e3:g} ms")
+    for key, limit in slo.percentiles:
+        name, q, _ = key.split("_")
+        parts.append(f"{name.upper()}{'' if q == 'mean' else ' ' + q} <= {limit * 1e3:g} ms")
     if slo.max_gpus is not None:
         parts.append(f"<= {slo.max_gpus} GPUs")
     return (", " + ", ".join(parts)) if parts else ""
