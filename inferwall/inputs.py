@@ -555,8 +555,8 @@ def _load(o: Options, model: ModelArch, engine: Engine, input_tokens: int, outpu
         for flag, lengths, used in (("--input-tokens", input_lengths, input_tokens),
                                     ("--output-tokens", output_lengths, output_tokens)):
             if lengths is not None and len(lengths.values) > 1:
-                notes.append(f"{flag} {lengths.label} is a distribution (mean {lengths.mean:.4g} tokens): a fixed "
-                             f"batch uses its mean, {used}; --request-rate gives percentiles over it")
+                notes.append(f"{flag} is a distribution ({lengths.label}, mean {lengths.mean:.4g} tokens): a fixed "
+                             f"batch uses its mean, {used} tokens; --request-rate gives percentiles over it")
         return None
     from inferwall.arrivals import parse_arrivals, parse_request_rate
     from inferwall.core.distributions import LengthDistribution

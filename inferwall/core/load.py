@@ -273,20 +273,22 @@ def report(spec: LoadSpec, replicas: int, result: LoadResult, limits: EngineLimi
         notes=tuple(notes))
 
 
-def _no_room(spec: LoadSpec, replicas: int, limits: EngineLimits, token_budget: int | None) -> LoadReport:
+def _no_room(spec: LoadSpec, replicas: int, limits: EngineLimits, token_budget: int | None,
+             weights_fit: bool) -> LoadReport:
     """The KV cache cannot hold the longest request (or the weights leave none): no rate can be served."""
     longest = spec.input_lengths.high + spec.output_lengths.high
+    why = (f"the KV cache holds {limits.kv_capacity_tokens:,} tokens per replica, less than the longest request "
+           f"({longest:,} tokens)" if weights_fit else "the weights leave no memory for a KV cache")
     return LoadReport(
         method=spec.method, request_rate=spec.arrivals.rate, replicas=replicas, arrival=spec.arrivals.label,
         input_lengths=spec.input_lengths.label, input_tokens_mean=spec.input_lengths.mean,
         output_lengths=spec.output_lengths.label, output_tokens_mean=spec.output_lengths.mean, saturated=True,
-        saturation_request_rate=0.0, limited_by="kv_capacity", utilization=math.inf, concurrency_per_replica=0.0,
+        saturation_request_rate=0.0, limited_by="kv_capacity", utilization=None, concurrency_per_replica=0.0,
         queued_per_replica=None, mean_iteration_s=0.0, decode_requests_per_iteration=0.0,
         prefill_tokens_per_iteration=0.0, running_cap=limits.running_cap, token_budget=token_budget,
         kv_capacity_tokens=limits.kv_capacity_tokens, ttft=None, tpot=None, e2e=None,
-        notes=(f"the KV cache holds {limits.kv_capacity_tokens:,} tokens per replica, less than the longest request "
-               f"({longest:,} tokens): no request rate can be served; more GPUs per replica, a smaller --kv dtype or "
-               "shorter requests make room",))
+        notes=(f"{why}: no request rate can be served; more GPUs per replica, a smaller --kv dtype or shorter "
+               "requests make room",))
 
 
 def estimate_under_load(s: Scenario, compute_explicit: bool = False) -> Estimate:
@@ -305,11 +307,15 @@ def estimate_under_load(s: Scenario, compute_explicit: bool = False) -> Estimate
     limits = engine_limits(prepared, traffic)
     budget = prepared.engine.max_tokens_per_iteration
     longest = spec.input_lengths.high + spec.output_lengths.high
-    if longest > limits.kv_capacity_tokens or max_batch_for(prepared) == 0:
-        load = _no_room(spec, replicas, limits, budget)
+    weights_fit = max_batch_for(prepared) > 0
+    if longest > limits.kv_capacity_tokens or not weights_fit:
+        load = _no_room(spec, replicas, limits, budget, weights_fit)
         base = estimate(plain, compute_explicit)
+        cost = replace(base.cost, usd_per_million_output_tokens=None, usd_per_million_input_tokens=None,
+                       usd_per_million_tokens_blended=None)
         return replace(base, scenario=replace(base.scenario, load=spec), latency=Latency(None, None, None),
-                       load=load, notes=base.notes + load.notes)  # type: ignore[arg-type]
+                       throughput=Throughput(0.0, 0.0, 0.0), cost=cost, load=load,
+                       notes=base.notes + load.notes)  # type: ignore[arg-type]
     result, limits = solve(prepared, spec, table, limits)
     load = report(spec, replicas, result, limits, budget, table.calls)
     # the engine's phases and memory at the concurrency the rate sustains (past saturation: the most it holds)
@@ -321,10 +327,12 @@ def estimate_under_load(s: Scenario, compute_explicit: bool = False) -> Estimate
         latency = Latency(None, None, None)  # type: ignore[arg-type]
     else:
         latency = Latency(result.ttft.mean, result.tpot.mean if result.tpot else None, result.e2e.mean)
-    out_tokens = 0.0 if plain.model.encoder else result.throughput_output_tokens_per_s
-    thr = Throughput(output_tokens_per_s=out_tokens * replicas,
-                     input_tokens_per_s=result.throughput_input_tokens_per_s * replicas,
-                     requests_per_s=result.throughput_requests_per_s * replicas)
+    # what the rate delivers: the offered rate, or past saturation the engine's capacity (the closed form's
+    # saturation rate, also for a simulation, whose finite run cannot measure a steady state it never reaches)
+    delivered = min(result.request_rate, result.saturation_request_rate) * replicas
+    out_tokens = 0.0 if plain.model.encoder else delivered * spec.output_lengths.mean
+    thr = Throughput(output_tokens_per_s=out_tokens, input_tokens_per_s=delivered * spec.input_lengths.mean,
+                     requests_per_s=delivered)
     return replace(base, scenario=replace(base.scenario, load=spec), latency=latency, throughput=thr,
                    cost=_cost_at(base, thr), load=load, notes=tuple(dict.fromkeys(base.notes + load.notes)))
 

@@ -492,7 +492,7 @@ class LoadReport:
     saturated: bool
     saturation_request_rate: float  # all replicas: the rate from which the queue grows without bound
     limited_by: str  # running_requests | kv_capacity | token_budget: the engine limit that sets it
-    utilization: float  # request_rate / saturation_request_rate
+    utilization: float | None  # request_rate / saturation_request_rate (None: no rate can be served)
     concurrency_per_replica: float  # mean requests in flight (prefilling or decoding)
     queued_per_replica: float | None  # mean requests waiting for admission
     mean_iteration_s: float

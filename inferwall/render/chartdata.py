@@ -503,10 +503,11 @@ def load_chart(points: Sequence[LoadPoint], saturation_rate: float | None = None
         notes = []
         extent = ()
         if saturation_rate is not None and _usable(saturation_rate, x_axis.log):
-            top = max(y for s in series for _, y in s.points)
-            notes.append(Annotation(saturation_rate, top, f"saturation {number_text(saturation_rate)} req/s",
-                                    NEUTRAL, "cross"))
-            extent = ((saturation_rate, top),)
+            # at the foot of the panel, where the curves (which rise towards it) leave room for the text
+            low = min(y for s in series for _, y in s.points)
+            notes.append(Annotation(saturation_rate, low, f"saturation {number_text(saturation_rate)} req/s",
+                                    NEUTRAL, "cross", above=True))
+            extent = ((saturation_rate, low),)
         panels.append(Panel(x_axis, y_axis, tuple(series), tuple(notes), label, extent=extent))
     legend = [LegendEntry(q, line, marker, i) for i, (q, line, marker) in enumerate(_PERCENTILE_STYLES)]
     if saturation_rate is not None:

@@ -22,8 +22,8 @@ def _e(x: float) -> str:
     return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 or x == 0 else f"{x:.3e}"
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.3g}%" if math.isfinite(x) else "-"
+def _pct(x: float | None) -> str:
+    return f"{x * 100:.3g}%" if x is not None and math.isfinite(x) else "-"
 
 
 def _usd(x: float | None) -> str:
