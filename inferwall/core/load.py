@@ -254,6 +254,14 @@ def report(spec: LoadSpec, replicas: int, result: LoadResult, limits: EngineLimi
         notes.append(f"at {result.utilization * 100:.0f}% of the saturation rate ({sat_all:.4g} req/s, {limit}) the "
                      "queue terms dominate and the closed form is least accurate (docs/queueing.md); --simulate gives "
                      "the simulated distribution")
+    longest = spec.input_lengths.high
+    if (not limits.chunked_prefill and result.method == "analytic" and not result.saturated
+            and result.decode_batch > limits.max_tokens_per_iteration - longest):
+        notes.append(f"without chunked prefill a prompt of {longest:,} tokens is admitted only when at most "
+                     f"{max(0, limits.max_tokens_per_iteration - longest):,} requests decode (the budget is "
+                     f"{limits.max_tokens_per_iteration:,} tokens), but {result.decode_batch:.0f} decode on average "
+                     "here: long prompts wait for the batch to drain, which the closed form does not model "
+                     "(docs/queueing.md); --simulate shows it")
     if spec.arrivals.process == "bursty" and spec.arrivals.cv > 2 and result.method == "analytic":
         notes.append(f"bursty arrivals with cv {spec.arrivals.cv:g}: the closed form under-states the tails "
                      "(docs/queueing.md); --simulate gives the simulated distribution")
