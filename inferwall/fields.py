@@ -102,6 +102,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+# The fields of traffic at a request rate: commands that evaluate fixed batches (bounds, implied, trend) leave them out
+LOAD_FIELDS = ("request_rate", "arrival", "simulate", "seed")
 BY_FLAG: dict[str, Field] = {f.flag: f for f in FIELDS}
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cli_helpers import run, run_json
 from inferwall.catalog import load_catalog
@@ -87,7 +90,7 @@ def test_engine_limits_come_from_the_engine_and_the_kv_pool():
     limits = engine_limits(s, per_replica(spec, 1))
     assert limits.max_running_requests == 300 and limits.max_tokens_per_iteration == 4096
     assert limits.chunked_prefill is True
-    est = estimate(s.__class__(**{**s.__dict__, "load": None}))
+    est = estimate(replace(s, load=None))
     # vLLM allocates as tokens arrive: the pool holds (S + T) / (S + T/2) as many reserved tokens
     per_token = est.memory.kv_bytes_per_sequence / (1024 + 128)
     expected = est.memory.kv_pool_bytes_per_gpu / per_token * (1024 + 256) / (1024 + 128)
@@ -154,9 +157,9 @@ def test_approximation_agrees_with_the_simulation_on_real_models(options, inputs
     table, limits = IterationTable(s, traffic), engine_limits(s, traffic)
     saturation, _ = saturation_request_rate(table, limits, traffic)
     for utilization in (0.25, 0.5, 0.75):
-        at = spec.__class__(**{**spec.__dict__, "arrivals": spec.arrivals.at_rate(utilization * saturation)})
+        at = replace(spec, arrivals=spec.arrivals.at_rate(utilization * saturation))
         model, _ = solve(s, at, table, limits)
-        simulated, _ = solve(s, at.__class__(**{**at.__dict__, "method": "simulation", "seed": 1}), table, limits)
+        simulated, _ = solve(s, replace(at, method="simulation", seed=1), table, limits)
         assert not model.saturated and not simulated.saturated
         for metric in ("ttft", "tpot", "e2e"):
             for q in ("p50", "p90"):
@@ -309,3 +312,45 @@ def test_a_length_file_that_does_not_parse_is_exit_2(capsys, tmp_path, content, 
     path.write_text(content)
     code, out, err = run(capsys, "estimate", "-m", "llama-3.1-8b", "--request-rate", "4", "-i", f"@{path}")
     assert code == 2 and out == "" and needle in err and len(err.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- properties
+
+_BASE = {}
+
+
+def _at(share: float, arrival: str):
+    """The 8B on an H100 (1k~30% in, 256~50% out) at ``share`` of its saturation rate."""
+    key = arrival
+    if key not in _BASE:
+        r = resolved(model="llama-3.1-8b", input_tokens="1024~30%", output_tokens="256~50%", request_rate=1,
+                     arrival=arrival)
+        _BASE[key] = (r, estimate(r.scenario).load.saturation_request_rate)
+    r, saturation = _BASE[key]
+    spec = r.scenario.load
+    s = replace(r.scenario, load=replace(spec, arrivals=spec.arrivals.at_rate(share * saturation)))
+    return estimate(s), share * saturation
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(share=st.floats(0.02, 0.97), arrival=st.sampled_from(["poisson", "constant", "bursty:2"]))
+def test_below_saturation_the_numbers_hang_together(share, arrival):
+    est, rate = _at(share, arrival)
+    load = est.load
+    assert not load.saturated and load.utilization == pytest.approx(share, rel=1e-6)
+    assert est.throughput.requests_per_s == pytest.approx(rate)
+    for p in (load.ttft, load.tpot, load.e2e):
+        assert 0 < p.p50 <= p.p90 <= p.p99 and math.isfinite(p.p99)
+    assert load.ttft.p50 < load.e2e.p50 and load.queued_per_replica >= 0
+    assert 0 < load.concurrency_per_replica <= load.running_cap
+    assert est.latency.ttft_s == load.ttft.mean and est.latency.tpot_s == load.tpot.mean
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(share=st.floats(1.0, 20.0), arrival=st.sampled_from(["poisson", "bursty:2"]))
+def test_at_or_past_saturation_nothing_is_finite(share, arrival):
+    est, _ = _at(share, arrival)
+    load = est.load
+    assert load.saturated and load.ttft is None and load.tpot is None and load.e2e is None
+    assert est.latency.ttft_s is None and est.latency.e2e_s is None and load.queued_per_replica is None
+    assert est.throughput.requests_per_s == pytest.approx(load.saturation_request_rate)
