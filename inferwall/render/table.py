@@ -251,8 +251,11 @@ def estimate_sections(r: dict[str, Any]) -> tuple[list[str], list[Section], str]
     table and for markdown alike."""
     sc = r["scenario"]
     layout = f"tp={sc['tp']} pp={sc['pp']} dp={sc['dp']}" + (f" ep={sc['ep']}" if sc["ep"] > 1 else "")
+    load_in = (r.get("load") or {}).get("method") is not None  # issue 12: a request rate sets the concurrency
+    batch = (f"{number(sc['request_rate'])} req/s ({sc['batch']:,} in flight per replica), mean" if load_in
+             else f"batch {sc['batch']:,},")
     heading = [f"{sc['model']} on {sc['gpus']} x {sc['gpu']} ({layout}), weights {sc['weights_dtype']} / KV "
-               f"{sc['kv_dtype']} / compute {sc['compute_dtype']}, batch {sc['batch']:,}, {sc['input_tokens']:,} in / "
+               f"{sc['kv_dtype']} / compute {sc['compute_dtype']}, {batch} {sc['input_tokens']:,} in / "
                f"{sc['output_tokens']:,} out",
                f"{count(sc['params'])} parameters, {count(sc['active_params'])} active per token"]
     phases = [(name, p) for name, p in (("prefill", r["prefill"]), ("decode step", r["decode"])) if p is not None]
