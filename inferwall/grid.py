@@ -464,10 +464,11 @@ class GridRun:
         self._errors = (InputError, CoreError)
         store = grid.size <= STORE_LIMIT
         self._resolved: list[tuple[dict[str, Any], Any]] = []
+        self._memo: dict = {}  # what configurations differing only in the workload share
         self.total = 0
         for config in grid.configurations():
             try:
-                resolved = build(Options(**config), catalog)
+                resolved = build(Options(**config), catalog, self._memo)
             except self._errors as exc:
                 if not skip_invalid:
                     where = f" (configuration {grid.describe(config)}; --skip-invalid leaves such ones out)" if grid.varying else ""
@@ -485,7 +486,7 @@ class GridRun:
             return
         for config in self.grid.configurations():
             try:
-                yield config, self._build(self._options(**config), self.catalog)
+                yield config, self._build(self._options(**config), self.catalog, self._memo)
             except self._errors:
                 continue  # validated in the first pass: only the skipped ones fail
 

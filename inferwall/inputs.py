@@ -6,6 +6,7 @@ Shared by every command, so ``estimate``, ``sweep`` and ``check`` accept the sam
 from __future__ import annotations
 
 import os
+from operator import attrgetter
 from dataclasses import dataclass, field, fields, replace
 TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
 if TYPE_CHECKING:
@@ -94,6 +95,10 @@ class Options:
     @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in fields(cls) if f.name != "origins"]  # the inputs, not where they came from
+
+
+_WORKLOAD_FIELDS = ("batch", "input_tokens", "output_tokens", "num_requests")
+_memo_key = attrgetter(*(name for name in Options.field_names() if name not in _WORKLOAD_FIELDS))  # build shares
 
 
 @dataclass(frozen=True)
@@ -464,8 +469,26 @@ def _choose_layout(scenario: Scenario, req: LayoutRequest, notes: list[str]) -> 
     return fallback
 
 
-def build(o: Options, catalog: Catalog) -> Resolved:
-    """Validate every option and assemble the scenario. Raises InputError/CoreError on bad input."""
+@dataclass(frozen=True)
+class _Fixed:
+    """What ``build`` resolves from the options other than the workload: a sweep shares it between rows."""
+
+    model: Any
+    model_entry: Any
+    acc: Any
+    gpu_entry: Any
+    req: Any
+    par: Any
+    precision: Any
+    compute_explicit: bool
+    eff: Any
+    engine: Any
+    mem: Any
+    prov: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...]
+
+
+def _fixed_part(o: Options, catalog: Catalog) -> _Fixed:
     prov: dict[str, str] = {}
     notes: list[str] = []
     model, model_entry = _model(o, catalog, prov, notes)
@@ -479,6 +502,32 @@ def build(o: Options, catalog: Catalog) -> Resolved:
     prov.update(pprov)
     notes.extend(pnotes)
     _profile, eff, engine, mem = _engine(o, acc, prov, notes)
+    return _Fixed(model, model_entry, acc, gpu_entry, req, par, precision, compute_explicit, eff, engine, mem,
+                  tuple(prov.items()), tuple(notes))
+
+
+def build(o: Options, catalog: Catalog, memo: dict | None = None) -> Resolved:
+    """Validate every option and assemble the scenario. Raises InputError/CoreError on bad input.
+
+    ``memo`` (a dict the caller keeps for one run, such as a sweep) shares what does not depend on the workload
+    between configurations that differ only in it."""
+    key = None
+    if memo is not None:
+        key = _memo_key(o)
+        try:
+            fixed = memo.get(key)
+        except TypeError:  # an unhashable value: no sharing
+            key, fixed = None, None
+    else:
+        fixed = None
+    if fixed is None:
+        fixed = _fixed_part(o, catalog)
+        if key is not None:
+            memo[key] = fixed
+    prov = dict(fixed.prov)
+    notes = list(fixed.notes)
+    model, model_entry, acc, engine, precision = fixed.model, fixed.model_entry, fixed.acc, fixed.engine, fixed.precision
+    compute_explicit, req, par = fixed.compute_explicit, fixed.req, fixed.par
     input_tokens, input_lengths = _token_lengths(o.input_tokens, "--input-tokens", "input", DEFAULT_INPUT_TOKENS, 1)
     output_tokens, output_lengths = _token_lengths(o.output_tokens, "--output-tokens", "output", DEFAULT_OUTPUT_TOKENS, 0)
     if input_tokens > 10**9 or output_tokens > 10**9:
@@ -503,12 +552,21 @@ def build(o: Options, catalog: Catalog) -> Resolved:
     workload = Workload(batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, num_requests=num_requests,
                         batch_max=batch_max)
     scenario = Scenario(accelerator=acc, model=model, precision=precision, parallelism=par, workload=workload,
-                        efficiency=eff, memory=mem, engine=engine, load=load)
+                        efficiency=fixed.eff, memory=fixed.mem, engine=engine, load=load)
     if _needs_choice(req, model):
-        from inferwall.core.dtypes import resolve_precision
+        # The choice depends on the context length (the KV cache must fit), not on the batch.
+        layout_key = (key, "layout", input_tokens, output_tokens) if key is not None else None
+        chosen = memo.get(layout_key) if layout_key is not None else None
+        if chosen is None:
+            from inferwall.core.dtypes import resolve_precision
 
-        resolved_prec, _ = resolve_precision(acc, precision, compute_explicit)
-        par = _choose_layout(replace(scenario, precision=resolved_prec), req, notes)
+            resolved_prec, _ = resolve_precision(acc, precision, compute_explicit)
+            layout_notes: list[str] = []
+            chosen = (_choose_layout(replace(scenario, precision=resolved_prec), req, layout_notes), layout_notes)
+            if layout_key is not None:
+                memo[layout_key] = chosen
+        par = chosen[0]
+        notes.extend(chosen[1])
         scenario = replace(scenario, parallelism=par)
     prepared, core_notes = prepare(scenario, compute_explicit)
     notes.extend(core_notes)
@@ -518,11 +576,22 @@ def build(o: Options, catalog: Catalog) -> Resolved:
         prov["batch"] = f"--batch max: {best} ({why})"
         if best == 1 and why == "the weights alone do not fit":
             notes.append("--batch max: the weights alone do not fit; showing batch 1")
+    prov = _labelled(prov, o, key, memo)
+    return Resolved(scenario=scenario, compute_explicit=compute_explicit, model_entry=model_entry,
+                    gpu_entry=fixed.gpu_entry, provenance=prov, notes=tuple(dict.fromkeys(notes)), batch_max=batch_max)
+
+
+def _labelled(prov: dict[str, str], o: Options, key: tuple | None, memo: dict | None) -> dict[str, str]:
+    """``label_origins``, shared between configurations with the same fixed part and provenance."""
     from inferwall.provenance import label_origins
 
-    prov = label_origins(prov, o)
-    return Resolved(scenario=scenario, compute_explicit=compute_explicit, model_entry=model_entry,
-                    gpu_entry=gpu_entry, provenance=prov, notes=tuple(dict.fromkeys(notes)), batch_max=batch_max)
+    if key is None:
+        return label_origins(prov, o)
+    label_key = (key, "labels", tuple(prov.items()), tuple(getattr(o, n) is None for n in _WORKLOAD_FIELDS))
+    labels = memo.get(label_key)
+    if labels is None:
+        labels = memo[label_key] = label_origins(prov, o)
+    return dict(labels)
 
 
 def _token_lengths(value: Any, flag: str, role: str, default: int, minimum: int):

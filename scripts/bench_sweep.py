@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,6 +37,14 @@ def timed(argv: list[str]) -> tuple[float, bytes]:
     return time.perf_counter() - start, done.stdout
 
 
+def cpu_timed(argv: list[str]) -> float:
+    """The child's user + system CPU seconds: steadier than wall time on a shared machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -52,11 +61,14 @@ def main() -> int:
     base = [timed([sys.executable, "-c", "pass"])[0] for _ in range(args.runs)]
     startup = [timed(cmd + ["--version"])[0] for _ in range(args.runs)]
     sweep = [timed(cmd + SWEEP)[0] for _ in range(args.runs)]
+    cpu = [cpu_timed(cmd + SWEEP) for _ in range(args.runs)]
     med_base, med_start, med_sweep = (statistics.median(x) for x in (base, startup, sweep))
     per_config = (med_sweep - med_start) / CONFIGURATIONS * 1e6
     print(f"inferwall {' '.join(SWEEP)}")
     print(f"configurations:        {CONFIGURATIONS:,} (rows checked)")
     print(f"sweep, median of {args.runs}:    {med_sweep:.3f} s  (min {min(sweep):.3f}, max {max(sweep):.3f})")
+    print(f"sweep CPU, median:     {statistics.median(cpu):.3f} s  (user + system; wall time includes waiting "
+          "for a busy CPU)")
     print(f"python -c pass:        {med_base:.3f} s")
     print(f"inferwall --version:   {med_start:.3f} s")
     print(f"per configuration:     {per_config:.0f} us (sweep minus inferwall start-up)")

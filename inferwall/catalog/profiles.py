@@ -468,12 +468,31 @@ def kernel_params(acc: Accelerator, profile: EngineProfile, table: KernelTable) 
     return params, arch
 
 
+_RESOLVED: dict[tuple, tuple] = {}
+
+
 def resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None = None,
             ctx: RuleContext | None = None) -> tuple[Efficiency, Engine, MemoryPolicy, dict[str, str]]:
-    """The core inputs an engine profile gives this accelerator, and where each value came from."""
+    """The core inputs an engine profile gives this accelerator, and where each value came from. Remembered per
+    accelerator, profile and table (a grid resolves the same few thousands of times)."""
+    table = table or (None if profile.id == "ideal" else load_kernels())
+    ctx = ctx or rule_context(acc)
+    key = (acc.id, acc.name, acc.memory_bytes, acc.architecture, acc.scale_up_kind, id(profile), id(table), ctx)
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is profile and hit[1] is table:
+        eff, engine, policy, prov = hit[2]
+        return eff, engine, policy, dict(prov)
+    out = _resolve(acc, profile, table, ctx)
+    if len(_RESOLVED) > 4096:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (profile, table, out)
+    return out[0], out[1], out[2], dict(out[3])
+
+
+def _resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None,
+             ctx: RuleContext) -> tuple[Efficiency, Engine, MemoryPolicy, dict[str, str]]:
     prov: dict[str, str] = {}
     p = profile.params
-    ctx = ctx or rule_context(acc)
     max_running, src_running = _pick(profile, "limits.max_running_requests", ctx)
     budget, src_budget = _pick(profile, "limits.max_tokens_per_iteration", ctx)
     prov["max_running_requests"] = f"engine {profile.id}: {src_running}"
@@ -500,7 +519,6 @@ def resolve(acc: Accelerator, profile: EngineProfile, table: KernelTable | None 
     if profile.id == "ideal":
         prov["efficiency"] = "engine ideal: the pure roofline (every efficiency 1, no fixed cost)"
         return Efficiency.ideal(), engine, policy, prov
-    table = table or load_kernels()
     k, arch = kernel_params(acc, profile, table)
 
     def val(key: str, default: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .memo import by_identity
 from .types import Accelerator, CoreError, Precision
 
 # Storage bytes per element. Block-scaled formats include their scales: MXFP4 stores one 8-bit scale
@@ -128,6 +129,7 @@ def _expert_compute(acc: Accelerator, dtype: str) -> str:
     return dtype if peak_flops(acc, dtype) else ""
 
 
+@by_identity()
 def resolve_precision(acc: Accelerator, requested: Precision, compute_explicit: bool) -> tuple[Precision, tuple[str, ...]]:
     """Pick the compute dtype the hardware really runs.
 

@@ -95,6 +95,14 @@ def error_band(s: Scenario) -> ErrorBand | None:
     return bands.get("all")
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+_WAIT_REASONS = {"kv-cache": "the KV cache holds no more", "request cap": "the engine's cap on running requests binds",
+                 "token budget": "the token budget per iteration binds"}
+
+
 def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
     # --- load (issue 12): a request rate in place of a fixed concurrency; core/load.py runs the queueing model
     # (or the simulation) and evaluates this function at the concurrency it finds
@@ -115,8 +123,8 @@ def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
         sched = serving.continuous(s, running, why)
         mem = memory_report(s, running=running)
         if sched.serving.waiting:
-            notes.append(f"{sched.serving.running} requests run and {sched.serving.waiting} wait per replica: the "
-                         f"{why} caps the requests in flight")
+            notes.append(f"{_count(sched.serving.running, 'request')} run and {sched.serving.waiting} wait per replica: "
+                         f"{_WAIT_REASONS.get(why, why)}")
     else:
         sched = serving.static(s)
         mem = memory_report(s)
@@ -161,7 +169,7 @@ def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
         memory_forward_passes_per_s=gpus * acc.bandwidth_bytes_per_s / total_w,
     )
     if not mem.fits:
-        notes.append("does not fit: " + (f"the smallest replica that fits is {mem.min_gpus} GPUs "
+        notes.append("does not fit: " + (f"the smallest replica that fits is {_count(mem.min_gpus, 'GPU')} "
                                         f"({mem.min_gpus_layout})" if mem.min_gpus
                                         else "no replica up to the search limit fits"))
     return Estimate(

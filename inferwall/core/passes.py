@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from . import architecture as arch
 from . import kernels
 from .dtypes import is_weight_only, module_compute, nbytes, peak_flops
-from .types import FixedCosts, KernelTimes, ModelArch, Parallelism, Scenario
+from .memo import by_identity
+from .types import Accelerator, Efficiency, FixedCosts, KernelTimes, ModelArch, Parallelism, Precision, Scenario
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,58 @@ def graphed(s: Scenario, w: PassWork) -> bool:
     return limit is None or size <= limit
 
 
-def pass_cost(s: Scenario, w: PassWork) -> PassCost:
+@dataclass(frozen=True)
+class ModuleRate:
+    """How one module's matmuls run: the peak and efficiency of its compute dtype, its storage bytes and stream."""
+
+    peak: float
+    efficiency: float
+    weight_bytes: float  # per parameter
+    stream: float  # fraction of bandwidth its weights stream at
+
+
+@dataclass(frozen=True)
+class PassContext:
+    """What every pass of one scenario shares: resolved once, used by each ``pass_cost`` call."""
+
+    shape: RankShape
+    modules: dict[str, ModuleRate]
+    act_bytes: float
+    kv_bytes: float
+    attn_dtype: str
+    attn_peak: float
+
+
+def pass_context(s: Scenario) -> PassContext:
+    return _context(s.model, s.parallelism, s.precision, s.accelerator, s.efficiency)
+
+
+@by_identity()
+def _context(m: ModelArch, par: Parallelism, prec: Precision, acc: Accelerator, eff: Efficiency) -> PassContext:
+    modules = {}
+    for module in ("attention", "ffn", "head", "experts"):
+        cd = module_compute(prec, module, acc)
+        wo = is_weight_only(prec, module, cd)
+        modules[module] = ModuleRate(
+            peak=peak_flops(acc, cd) or peak_flops(acc, prec.compute) or 1.0,
+            efficiency=(eff.weight_only or eff.mfu) if wo else eff.gemm_for(cd),
+            weight_bytes=nbytes(prec.weights_for(module)),
+            stream=(eff.weight_only_stream or eff.mbu) if wo else eff.mbu)
+    attn_dtype = prec.kv if prec.kv in ("fp8",) and peak_flops(acc, "fp8") and dict(eff.attention).get("fp8") else (
+        prec.activations)
+    return PassContext(shape=rank_shape(m, par), modules=modules, act_bytes=nbytes(prec.activations),
+                       kv_bytes=nbytes(prec.kv), attn_dtype=attn_dtype,
+                       attn_peak=peak_flops(acc, attn_dtype) or peak_flops(acc, prec.compute) or 1.0)
+
+
+def pass_cost(s: Scenario, w: PassWork, ctx: PassContext | None = None) -> PassCost:
+    """One pass's cost; ``ctx`` (from ``pass_context``) saves resolving the scenario's dtypes again."""
     m, par, prec, acc, eff = s.model, s.parallelism, s.precision, s.accelerator, s.efficiency
-    shp = rank_shape(m, par)
+    ctx = ctx or pass_context(s)
+    shp = ctx.shape
     bw = acc.bandwidth_bytes_per_s
-    ab = nbytes(prec.activations)
-    kb = nbytes(prec.kv)
+    ab = ctx.act_bytes
+    kb = ctx.kv_bytes
     a = _Acc()
 
     # --- GEMM class: attention projections, dense FFN (+ shared experts, routers), LM head
@@ -182,23 +229,18 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
             ("head", shp.head_params, shp.head_params, 0.0, kernels.padded(w.logit_rows, eff.gemm_tile_m))):
         if params <= 0 or (rows_m <= 0 and read <= 0):
             continue
-        cd = module_compute(prec, module, acc)
-        peak = peak_flops(acc, cd) or peak_flops(acc, prec.compute) or 1.0
-        wo = is_weight_only(prec, module, cd)
-        e = (eff.weight_only or eff.mfu) if wo else eff.gemm_for(cd)
+        rate = ctx.modules[module]
         flops = 2 * rows_m * params
-        wbytes = read * nbytes(prec.weights_for(module))
+        wbytes = read * rate.weight_bytes
         abytes = w.tokens * act * ab if module != "head" else w.logit_rows * m.vocab_size / par.tp * 4
         a.flops += 2 * (w.tokens if module != "head" else w.logit_rows) * params
         a.weight += wbytes
         a.act += abytes
-        mbu = (eff.weight_only_stream or eff.mbu) if wo else eff.mbu
-        gemm_s += a.kernel(*kernels.gemm(flops, wbytes + abytes, peak, e, bw, mbu), eff.gemm_transition)
+        gemm_s += a.kernel(*kernels.gemm(flops, wbytes + abytes, rate.peak, rate.efficiency, bw, rate.stream),
+                           eff.gemm_transition)
 
     # --- attention class: fused prefill attention and decode KV streaming
-    attn_dtype = prec.kv if prec.kv in ("fp8",) and peak_flops(acc, "fp8") and dict(eff.attention).get("fp8") else (
-        prec.activations)
-    attn_peak = peak_flops(acc, attn_dtype) or peak_flops(acc, prec.compute) or 1.0
+    attn_dtype, attn_peak = ctx.attn_dtype, ctx.attn_peak
     kv_layer_bytes = shp.kv_elems_per_token_layer * kb
     attention_s = 0.0
     layers = max(m.num_layers, 1)
@@ -225,18 +267,14 @@ def pass_cost(s: Scenario, w: PassWork) -> PassCost:
         k = m.moe.experts_per_token
         pairs = group_tokens * k / par.ep  # token-expert pairs this rank's experts serve
         touched = kernels.experts_touched(m.moe.num_experts, k, group_tokens) / par.ep
-        cd = module_compute(prec, "experts", acc)
-        peak = peak_flops(acc, cd) or 1.0
-        wo = is_weight_only(prec, "experts", cd)
-        e = (eff.weight_only or eff.mfu) if wo else eff.gemm_for(cd)
+        rate = ctx.modules["experts"]
         flops = 2 * kernels.grouped_gemm_rows(pairs, touched, eff.moe_tile_m) * shp.expert_params
-        wbytes = touched * shp.expert_params * nbytes(prec.weights_for("experts"))
+        wbytes = touched * shp.expert_params * rate.weight_bytes
         abytes = pairs * shp.act_expert_pair * ab
         a.flops += shp.moe_layers * 2 * pairs * shp.expert_params
         a.weight += shp.moe_layers * wbytes
         a.act += shp.moe_layers * abytes
-        c, mem = kernels.gemm(flops, wbytes + abytes, peak, e * eff.moe_grouped, bw,
-                              (eff.weight_only_stream or eff.mbu) if wo else eff.mbu)
+        c, mem = kernels.gemm(flops, wbytes + abytes, rate.peak, rate.efficiency * eff.moe_grouped, bw, rate.stream)
         moe_s = a.kernel(shp.moe_layers * c, shp.moe_layers * mem, eff.gemm_transition)
 
     # --- collectives: tensor-parallel all-reduces, expert all-to-alls, pipeline sends

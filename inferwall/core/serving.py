@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import architecture as arch
 from .dtypes import peak_flops
-from .passes import PassCost, PassWork, pass_cost
+from .passes import PassCost, PassWork, pass_context, pass_cost
 from .types import FixedCosts, KernelTimes, PhaseCost, Scenario, Serving
 
 
@@ -36,19 +36,22 @@ class Schedule:
 
 def blend(parts: list[tuple[float, PassCost]]) -> PassCost:
     """The weighted mean of passes (weights sum to 1): every field is additive."""
-    def mix(get) -> float:
-        return sum(wt * get(c) for wt, c in parts)
+    if len(parts) == 1 and parts[0][0] == 1.0:
+        return parts[0][1]
+    sums = _weighted_fields([(wt, c.__dict__) for wt, c in parts], ("times", "fixed"))
+    sums["times"] = KernelTimes(**_weighted_fields([(wt, c.times.__dict__) for wt, c in parts]))
+    sums["fixed"] = FixedCosts(**_weighted_fields([(wt, c.fixed.__dict__) for wt, c in parts]))
+    sums["collectives"] = round(sums["collectives"])
+    return PassCost(**sums)
 
-    times = KernelTimes(*(mix(lambda c, k=k: getattr(c.times, k)) for k in
-                          ("gemm_s", "attention_s", "moe_s", "collectives_s", "fixed_s")))
-    fixed = FixedCosts(*(mix(lambda c, k=k: getattr(c.fixed, k)) for k in
-                         ("host_s", "kernel_floor_s", "collective_latency_s")))
-    return PassCost(flops=mix(lambda c: c.flops), weight_bytes=mix(lambda c: c.weight_bytes),
-                    kv_bytes=mix(lambda c: c.kv_bytes), activation_bytes=mix(lambda c: c.activation_bytes),
-                    times=times, fixed=fixed, compute_bound_s=mix(lambda c: c.compute_bound_s),
-                    memory_bound_s=mix(lambda c: c.memory_bound_s), pure_compute_s=mix(lambda c: c.pure_compute_s),
-                    pure_memory_s=mix(lambda c: c.pure_memory_s),
-                    collectives=round(mix(lambda c: c.collectives)))
+
+def _weighted_fields(parts: list[tuple[float, dict]], skip: tuple[str, ...] = ()) -> dict[str, float]:
+    """Field by field, the weighted sum of dataclasses' number fields (a plain loop: sweeps call it per row)."""
+    out = {k: 0.0 for k in parts[0][1] if k not in skip}
+    for wt, fields in parts:
+        for k in out:
+            out[k] += wt * fields[k]
+    return out
 
 
 def phase(s: Scenario, name: str, tokens: float, cost: PassCost, passes: float, replicas_of_pass: float,
@@ -69,9 +72,10 @@ def phase(s: Scenario, name: str, tokens: float, cost: PassCost, passes: float, 
     gpus = par.gpus_per_replica
     util = flops * passes / (time_s * gpus * peak) if time_s > 0 and peak else 0.0
     bw_util = (weight + kv + act) * passes / (time_s * gpus * acc.bandwidth_bytes_per_s) if time_s > 0 else 0.0
-    times = KernelTimes(*(passes * getattr(cost.times, k) for k in
-                          ("gemm_s", "attention_s", "moe_s", "collectives_s", "fixed_s")))
-    fixed = FixedCosts(*(passes * getattr(cost.fixed, k) for k in ("host_s", "kernel_floor_s", "collective_latency_s")))
+    k, f = cost.times, cost.fixed
+    times = KernelTimes(passes * k.gemm_s, passes * k.attention_s, passes * k.moe_s, passes * k.collectives_s,
+                        passes * k.fixed_s)
+    fixed = FixedCosts(passes * f.host_s, passes * f.kernel_floor_s, passes * f.collective_latency_s)
     return PhaseCost(name=name, tokens=round(tokens), flops=flops * passes, bytes=(weight + kv + act) * passes,
                      weight_bytes=weight * passes, kv_bytes=kv * passes, activation_bytes=act * passes,
                      compute_time_s=passes * cost.pure_compute_s, memory_time_s=passes * cost.pure_memory_s,
@@ -129,7 +133,7 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     room = max((budget - n_d_avg) if budget else S, 1.0)
     if budget and not eng.chunked_prefill:
         room = max(room, S)  # a whole prompt in one iteration: the engine waits for room rather than split it
-    chunks = max(1.0, S / room) if eng.chunked_prefill else 1.0
+    chunks = max(1.0, math.ceil(S / room - 1e-9)) if eng.chunked_prefill else 1.0  # whole chunks per prompt
     I_mix = min(I_req, N * chunks)
     k_own = I_req - decodes
     n_p = N * S / I_mix
@@ -138,9 +142,11 @@ def continuous(s: Scenario, running: int, limited_by: str) -> Schedule:
     attended = _decode_attended(s) if decodes else 0.0
     cached_reads = prompts * arch.cached_tokens(m, S) * (chunks - 1) / 2 if chunks > 1 else 0.0
 
+    ctx = pass_context(s)
+
     def iteration(decoding: float, prefill_tokens: float, prompts_done: float) -> PassCost:
         mic = 1 / p  # each of p micro-batches carries 1/p of the iteration
-        return pass_cost(s, PassWork(
+        return pass_cost(s, ctx=ctx, w=PassWork(
             tokens=(decoding + prefill_tokens) * mic, logit_rows=(decoding + (0 if m.encoder else prompts_done)) * mic,
             prefill_tokens=prefill_tokens * mic, prefill_pairs=prompts_done * arch.prefill_pairs(m, 0, S) * mic,
             prefill_cached_reads=cached_reads * mic, prefill_length=S, decode_seqs=decoding * mic,

@@ -10,6 +10,7 @@ wrap and are never cut: when even the narrowest set does not fit, the table is p
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import shutil
@@ -251,12 +252,14 @@ def estimate_sections(r: dict[str, Any]) -> tuple[list[str], list[Section], str]
     table and for markdown alike."""
     sc = r["scenario"]
     layout = f"tp={sc['tp']} pp={sc['pp']} dp={sc['dp']}" + (f" ep={sc['ep']}" if sc["ep"] > 1 else "")
+    engine = sc.get("engine") or "ideal"
+    version = f" {sc['engine_version']}" if sc.get("engine_version") else ""
     load_in = (r.get("load") or {}).get("method") is not None  # issue 12: a request rate sets the concurrency
     batch = (f"{number(sc['request_rate'])} req/s ({sc['batch']:,} in flight per replica), mean" if load_in
              else f"batch {sc['batch']:,},")
     heading = [f"{sc['model']} on {sc['gpus']} x {sc['gpu']} ({layout}), weights {sc['weights_dtype']} / KV "
                f"{sc['kv_dtype']} / compute {sc['compute_dtype']}, {batch} {sc['input_tokens']:,} in / "
-               f"{sc['output_tokens']:,} out",
+               f"{sc['output_tokens']:,} out, {engine}{version} ({sc.get('batching', 'static')} batching)",
                f"{count(sc['params'])} parameters, {count(sc['active_params'])} active per token"]
     phases = [(name, p) for name, p in (("prefill", r["prefill"]), ("decode step", r["decode"])) if p is not None]
     getters = (
@@ -267,6 +270,7 @@ def estimate_sections(r: dict[str, Any]) -> tuple[list[str], list[Section], str]
         ("memory-bound time", lambda p: seconds(p["memory_time_s"])),
         ("communication time", lambda p: seconds(p["comm_time_s"])),
         ("overhead", lambda p: seconds(p["overhead_time_s"])),
+        *_kernel_class_getters(r),
         ("time", lambda p: seconds(p.get("time_s", p.get("step_time_s")))),
         ("bound by", lambda p: p["bound"]),
         ("FLOP utilization", lambda p: _pct(p["utilization"])),
@@ -304,16 +308,74 @@ def estimate_sections(r: dict[str, Any]) -> tuple[list[str], list[Section], str]
     )
     sections = [
         Section("Time per phase (one replica)", ("", *[name for name, _ in phases]), time_rows),
+        *_serving_section(r.get("serving")),
         Section("Memory per GPU", (), memory_rows),
         Section("Latency, throughput, cost (all GPUs)", (), result_rows),
+        *_error_band_section(r.get("error_band")),
     ]
-    formula = ("blended $/M = (prefill time + (output tokens - 1) x decode step) x GPUs x $/GPU-hour / 3600 "
-               "/ (batch x (input + output tokens)) x 1e6")
+    sv = r.get("serving") or {}
+    if sv.get("batching") == "continuous":
+        formula = ("blended $/M = cycle time x GPUs x $/GPU-hour / 3600 / (requests per cycle x (input + output "
+                   "tokens)) x 1e6; a cycle is the iterations in which every running request completes once")
+    else:
+        formula = ("blended $/M = (prefill time + (output tokens - 1) x decode step) x GPUs x $/GPU-hour / 3600 "
+                   "/ (batch x (input + output tokens)) x 1e6")
     load = r.get("load") or {}
     if load.get("method"):  # issue 12: a request rate
         sections += _load_sections(r)
         formula = _load_footer(r)
     return heading, sections, formula
+
+
+_KERNEL_CLASSES = (("GEMM", "gemm_s"), ("attention", "attention_s"), ("MoE (routed experts)", "moe_s"),
+                   ("collectives", "collectives_s"))
+_FIXED_TERMS = (("host work", "host_s"), ("kernel floors", "kernel_floor_s"),
+                ("collective latency", "collective_latency_s"))
+
+
+def _kernel_class_getters(r: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Rows of the phase table that split its time by kernel class and fixed cost (MoE only for MoE models)."""
+    phases = [p for p in (r["prefill"], r["decode"]) if p is not None and p.get("kernel_times")]
+    if not phases:
+        return []
+    rows = []
+    for label, key in _KERNEL_CLASSES:
+        if any(p["kernel_times"].get(key) for p in phases):
+            rows.append((f"  {label}", lambda p, k=key: seconds(p["kernel_times"][k])))
+    for label, key in _FIXED_TERMS:
+        if any(p["fixed_costs"].get(key) for p in phases):
+            rows.append((f"  {label}", lambda p, k=key: seconds(p["fixed_costs"][k])))
+    return rows
+
+
+def _serving_section(sv: dict[str, Any] | None) -> list[Section]:
+    """Continuous batching's steady state: who runs, who waits, and the cycle."""
+    if not sv or sv.get("batching") != "continuous":
+        return []
+    rows = [("running requests", f"{sv['running']:,} ({sv['limited_by']})"),
+            ("waiting requests", f"{sv['waiting']:,}")]
+    if sv.get("token_budget"):
+        rows.append(("token budget per iteration", f"{sv['token_budget']:,}"))
+    rows += [("iterations per request", number(sv["iterations_per_request"])),
+             ("of which prefill", number(sv["prefill_iterations"])),
+             ("prompt tokens per mixed iteration", number(sv["prefill_tokens_per_iteration"])),
+             ("cycle (every running request once)", seconds(sv["cycle_time_s"])),
+             ("queue wait", seconds(sv["queue_wait_s"]))]
+    if sv.get("total_time_s") is not None:
+        rows.append((f"run of {sv['num_requests']:,} requests", seconds(sv["total_time_s"])))
+    return [Section("Continuous batching (one replica)", (), tuple(rows))]
+
+
+def _error_band_section(band: dict[str, Any] | None) -> list[Section]:
+    """How far off the engine profile was on published measurements of this regime."""
+    if not band:
+        return []
+    p80 = band.get("p80")
+    shown = f"+/-{p80 * 100:.0f}%" if isinstance(p80, float) and math.isfinite(p80) else "-"
+    return [Section("Expected error (calibration)", (), (
+        ("p80 of |predicted / measured - 1|", shown),
+        ("regime", band["regime"]),
+        ("published measurements", f"{band['n']:,}")))]
 
 
 def _load_sections(r: dict[str, Any]) -> list[Section]:
