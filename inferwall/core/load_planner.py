@@ -14,7 +14,8 @@ Best-first, so few layouts are solved in full. Every layout starts with a cheap 
 sustains (its decoders at the engine's cap and its prompt tokens at the token budget, each at the cost model's
 per-token time there), hence a lower bound on its cost; popped, the bound is refined with the exact saturation
 rate; each later pop is one solve at the next count, and the bound is the fewest replicas not yet excluded. Once
-N configurations are found, every layout whose bound exceeds the N-th cost is left. Standard library only.
+N configurations are found, every layout whose bound reaches the N-th cost is left (among equal costs the
+first found stays). Standard library only.
 """
 
 from __future__ import annotations
@@ -210,7 +211,7 @@ def plan_under_load(candidates: list[Candidate], demand: Demand, slo: Objectives
     solves = pruned = 0
     while heap:
         item = heapq.heappop(heap)
-        if len(best) >= opts.top and item.bound > best[opts.top - 1][0]:
+        if len(best) >= opts.top and item.bound >= best[opts.top - 1][0]:
             pruned += 1 + len(heap)
             break
         lay = item.layout
