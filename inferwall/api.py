@@ -25,7 +25,7 @@ from inferwall.errors import InputError
 from inferwall.evaluate import Evaluation
 from inferwall.fields import FIELDS
 from inferwall.fleets import FLEET_EXCLUDED
-from inferwall.planning import SEARCHED
+from inferwall.planning import NOT_IN_PLAN, SEARCHED
 
 __all__ = ["estimate", "compare", "sweep", "plan", "fleet", "generations", "Result", "Records", "InputError"]
 
@@ -438,6 +438,7 @@ _PLAN_OWN = [
     Param("users", None, "number", "Demand: concurrent users."),
     Param("max_ttft", None, "number", "Objective: time to first token at most this (seconds, or '2s')."),
     Param("max_tpot", None, "number", "Objective: time per output token at most this (seconds, or '50ms')."),
+    Param("max_e2e", None, "number", "Objective under a request rate: end-to-end time, the mean or 'p99=30s'."),
     Param("max_gpus", None, "int", "Objective: at most this many GPUs in all."),
     Param("gpus_from", None, "texts", "Accelerators to search [default: every catalog entry with a price]."),
     Param("precision", None, "texts", "Precisions to search: 'native', 'fp8', ... [default: native and fp8]."),
@@ -448,7 +449,7 @@ _PLAN_OWN = [
 ]
 
 
-@_signed(_PLAN_OWN, exclude=SEARCHED)
+@_signed(_PLAN_OWN, exclude=SEARCHED + NOT_IN_PLAN)
 def plan(fields: dict[str, Any], **own: Any) -> Records:
     """The cheapest configurations (accelerator x GPUs x layout x precision x batch) that serve a demand within
     latency objectives; rows as ``inferwall plan ... -f json``. ``summary`` says what binds (or, with no rows,

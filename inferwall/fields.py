@@ -19,8 +19,10 @@ PRECISION = "Precision"
 EFFICIENCY = "Efficiency and memory"
 SERVING = "Serving engine"
 FEATURES = "Speculative decoding, prefix cache, disaggregation"
+LOAD = "Load: request rate and percentiles"
 
-# kinds: text, dtype, int, batch, count, quantity, price, fraction, share (a fraction that may be 0), duration, switch
+# kinds: text, dtype, int, batch, count, quantity, price, fraction, share (a fraction that may be 0), duration, switch,
+# rate (requests/s), lengths (a token count or a distribution of them, inferwall.lengths; lengths0 allows 0)
 SCHEMA_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "mxfp4", "nvfp4", "int4")
 
 
@@ -67,8 +69,8 @@ FIELDS: tuple[Field, ...] = (
     Field("dp", "--dp", "int", "Replicas (data parallel).", LAYOUT),
     Field("ep", "--ep", "int", "Expert-parallel degree: divides tp, or a multiple of it for attention data parallelism (--tp 1 --dp 16 --ep 16).", LAYOUT),
     Field("batch", "--batch", "batch", "Concurrent requests per replica (data-parallel rank), or 'max': the most the memory and the engine's caps allow.", LAYOUT, "-b", default="1", example=64),
-    Field("input_tokens", "--input-tokens", "int", "Prompt tokens per request.", LAYOUT, "-i", default=1024, example=2048),
-    Field("output_tokens", "--output-tokens", "int0", "Generated tokens per request.", LAYOUT, "-o", default=256, example=256),
+    Field("input_tokens", "--input-tokens", "lengths", "Prompt tokens per request; with --request-rate also a distribution: 128..2048 (uniform; uniform:128..2048 in compare/sweep), 1024~300 or 1024~30% (mean~spread), sharegpt, @lengths.csv (a histogram) [fixed batches use the mean].", LAYOUT, "-i", default=1024, example=2048),
+    Field("output_tokens", "--output-tokens", "lengths0", "Generated tokens per request; with --request-rate also a distribution, as --input-tokens.", LAYOUT, "-o", default=256, example=256),
     Field("engine", "--engine", "text", "Serving engine profile: vllm, sglang, trtllm, trtllm-cpp, llamacpp, gptfast, ideal [default: vllm; ideal with --ideal].", SERVING, "-e", envvar="INFERWALL_ENGINE", example="trtllm"),
     Field("engine_file", "--engine-file", "text", "A user engine profile YAML (see specs/engines/; `inferwall calibrate` writes one).", SERVING, example="my-cluster.yaml"),
     Field("batching", "--batching", "text", "continuous (in-flight batching, the steady state of a real engine) or static (prefill the batch, then decode in lock step) [default: the engine's].", SERVING, example="continuous"),
@@ -103,9 +105,16 @@ FIELDS: tuple[Field, ...] = (
     Field("decode_gpus", "--decode-gpus", "text", "Disaggregated decode pool (with --prefill-gpus): GPUS or GPUS:LAYOUT, e.g. 16:tp8.", FEATURES, example="16:tp8"),
     # issue 14 item 5: what is otherwise a warning (a context longer than the model supports) becomes an error
     Field("strict", "--strict", "switch", "Treat warnings about the inputs as errors (exit 2): a context longer than the model supports.", LAYOUT, default=False),
+    # issue 12: load. A request rate replaces the fixed concurrency: queueing percentiles (docs/queueing.md)
+    Field("request_rate", "--request-rate", "rate", "Requests per second arriving at the whole deployment, split evenly over the --dp replicas: 12, 12/s, 720/min. Replaces --batch: the engine runs what arrives, and the output gives p50/p90/p99 of TTFT, TPOT and end-to-end latency and the saturation rate.", LOAD, "-r", example=12),
+    Field("arrival", "--arrival", "text", "With --request-rate: poisson, constant, or bursty:CV (gamma gaps with coefficient of variation CV > 0; 1 is Poisson, 2 burstier) [default: poisson].", LOAD, example="bursty:2"),
+    Field("simulate", "--simulate", "switch", "With --request-rate: simulate the engine request by request (seeded, --num-requests requests, default 10,000) instead of the closed-form queueing model.", LOAD, default=False),
+    Field("seed", "--seed", "int0", "Seed of --simulate: the same seed gives the same numbers on every machine [default: 0].", LOAD, example=1),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+# The fields of traffic at a request rate: commands that evaluate fixed batches (bounds, implied, trend) leave them out
+LOAD_FIELDS = ("request_rate", "arrival", "simulate", "seed")
 BY_FLAG: dict[str, Field] = {f.flag: f for f in FIELDS}
 
 
@@ -126,6 +135,9 @@ def value_schema(f: Field) -> dict[str, Any]:
     elif f.kind in ("int", "int0"):
         schema = {"anyOf": [{"type": "integer", "minimum": 0 if f.kind == "int0" else 1},
                             {"type": "string", "pattern": r"^\s*[0-9][0-9_.]*\s*[kKMGTB]?\s*$"}]}
+    elif f.kind in ("lengths", "lengths0"):
+        schema = {"anyOf": [{"type": "integer", "minimum": 0 if f.kind == "lengths0" else 1},
+                            {"type": "string", "minLength": 1}]}
     elif f.kind == "batch":
         schema = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^(max|[0-9][0-9_.]*[kK]?)$"}]}
     elif f.kind == "fraction":

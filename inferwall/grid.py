@@ -180,7 +180,7 @@ def make_grid(values: dict[str, Any], limit: int = MAX_CONFIGURATIONS) -> Grid:
 # ----------------------------------------------------------------- columns
 
 SECTIONS = ("prefill", "decode", "memory", "latency", "throughput", "cost", "bounds", "speculative", "prefix_cache",
-            "kv_offload", "disaggregation")
+            "kv_offload", "disaggregation", "load")
 
 DEFAULT_COLUMNS = (
     "model", "gpu", "gpus", "tp", "pp", "dp", "batch", "input_tokens", "output_tokens", "weights_dtype",
@@ -211,6 +211,10 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "draft_model": ("draft",), "prefix_hit": ("prefix_hit",), "kv_offload": ("kv_offload",),
     "disaggregate": ("disaggregation",), "prefill_gpus": ("disaggregation.prefill_layout",),
     "decode_gpus": ("disaggregation.decode_layout",),
+    # issue 12: load
+    "request_rate": ("request_rate", "load.utilization", "latency.ttft_p90_s", "latency.ttft_p99_s",
+                     "latency.tpot_p90_s", "latency.e2e_p99_s"),
+    "arrival": ("arrival",), "seed": ("load.seed",),
 }
 
 

@@ -94,6 +94,10 @@ class Options:
     prefill_gpus: str | None = None
     decode_gpus: str | None = None
     strict: bool = False  # warnings about the inputs are errors (see input_checks)
+    request_rate: Any = None  # issue 12: load (see _load)
+    arrival: str | None = None
+    simulate: bool = False
+    seed: Any = None
     # field -> where its value came from when not a flag (env, config file, plan line, default): provenance.py
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -535,13 +539,15 @@ def build(o: Options, catalog: Catalog, memo: dict | None = None) -> Resolved:
     notes = list(fixed.notes)
     model, model_entry, acc, engine, precision = fixed.model, fixed.model_entry, fixed.acc, fixed.engine, fixed.precision
     compute_explicit, req, par = fixed.compute_explicit, fixed.req, fixed.par
-    input_tokens = _int(o.input_tokens, "--input-tokens") if o.input_tokens is not None else DEFAULT_INPUT_TOKENS
-    output_tokens = _int(o.output_tokens, "--output-tokens", 0) if o.output_tokens is not None else DEFAULT_OUTPUT_TOKENS
+    input_tokens, input_lengths = _token_lengths(o.input_tokens, "--input-tokens", "input", DEFAULT_INPUT_TOKENS, 1)
+    output_tokens, output_lengths = _token_lengths(o.output_tokens, "--output-tokens", "output", DEFAULT_OUTPUT_TOKENS, 0)
     if input_tokens > 10**9 or output_tokens > 10**9:
         raise InputError("--input-tokens and --output-tokens must be at most 1e9")
     from inferwall.input_checks import check_context
 
-    notes.extend(check_context(model, model_entry, input_tokens, output_tokens, o.strict))
+    longest_in = input_lengths.high if input_lengths is not None else input_tokens
+    longest_out = output_lengths.high if output_lengths is not None else output_tokens
+    notes.extend(check_context(model, model_entry, longest_in, longest_out, o.strict))
     batch_text = str(o.batch).strip().lower() if o.batch is not None else "1"
     batch_max = batch_text == "max"
     batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch")
@@ -550,10 +556,14 @@ def build(o: Options, catalog: Catalog, memo: dict | None = None) -> Resolved:
     num_requests = _int(o.num_requests, "--num-requests") if o.num_requests is not None else None
     if num_requests is not None and engine.batching != "continuous":
         raise InputError("--num-requests is a run of an in-flight-batching engine; it needs --batching continuous")
+    # issue 12: a request rate replaces the fixed concurrency (the load model, core/load.py)
+    load = _load(o, model, engine, input_tokens, output_tokens, input_lengths, output_lengths, prov, notes)
+    if load is not None:
+        num_requests = None  # with --simulate it is the simulation's size (load.requests), not an offline run
     workload = Workload(batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, num_requests=num_requests,
                         batch_max=batch_max)
     scenario = Scenario(accelerator=acc, model=model, precision=precision, parallelism=par, workload=workload,
-                        efficiency=fixed.eff, memory=fixed.mem, engine=engine)
+                        efficiency=fixed.eff, memory=fixed.mem, engine=engine, load=load)
     scenario = _serving_features(o, catalog, scenario, prov, notes)
     if fixed.pools is not None:
         scenario = _disaggregated(scenario, fixed.pools, compute_explicit, notes, prov)
@@ -596,6 +606,82 @@ def _labelled(prov: dict[str, str], o: Options, key: tuple | None, memo: dict | 
     if labels is None:
         labels = memo[label_key] = label_origins(prov, o)
     return dict(labels)
+
+
+def _token_lengths(value: Any, flag: str, role: str, default: int, minimum: int):
+    """(the whole number of tokens the fixed-batch estimate uses, the distribution or None): a plain number as
+    before, else a length distribution (``inferwall.lengths``: 128..2048, 1024~300, sharegpt, @FILE), whose
+    fixed-batch stand-in is its mean, rounded."""
+    if value is None:
+        return default, None
+    try:
+        return _int(value, flag, minimum), None
+    except InputError as exc:
+        text = str(value).strip()
+        if text[:1].isdigit() and not any(mark in text for mark in ("..", "~")):
+            raise exc from None  # a number out of range: the number's own message
+    from inferwall.lengths import parse_lengths
+
+    lengths = parse_lengths(str(value), flag, role)
+    return max(1, int(round(lengths.mean))), lengths
+
+
+def _load(o: Options, model: ModelArch, engine: Engine, input_tokens: int, output_tokens: int, input_lengths,
+          output_lengths, prov: dict[str, str], notes: list[str]):
+    """The ``LoadSpec`` of ``--request-rate`` (None without it), and the checks of the flags that go with it."""
+    if o.request_rate is None:
+        for flag, given in (("--arrival", o.arrival is not None), ("--simulate", o.simulate),
+                            ("--seed", o.seed is not None)):
+            if given:
+                raise InputError(f"{flag} describes traffic at a request rate; it needs --request-rate (e.g. "
+                                 "--request-rate 12)")
+        for flag, lengths, used in (("--input-tokens", input_lengths, input_tokens),
+                                    ("--output-tokens", output_lengths, output_tokens)):
+            if lengths is not None and len(lengths.values) > 1:
+                notes.append(f"{flag} is a distribution ({lengths.label}, mean {lengths.mean:.4g} tokens): a fixed "
+                             f"batch uses its mean, {used} tokens; --request-rate gives percentiles over it")
+        return None
+    from inferwall.arrivals import parse_arrivals, parse_request_rate
+    from inferwall.core.distributions import LengthDistribution
+    from inferwall.core.types import LoadSpec
+
+    rate = parse_request_rate(o.request_rate, "--request-rate")
+    arrivals = parse_arrivals(o.arrival if o.arrival is not None else "poisson", rate, "--arrival")
+    batch_origin = o.origins.get("batch", "")
+    if o.batch is not None and batch_origin != "default" and not batch_origin.startswith("config "):
+        raise InputError("--batch and --request-rate both set the load: --batch fixes the requests in flight, "
+                         "--request-rate lets them follow from the arrivals; give one")
+    if engine.batching != "continuous":
+        raise InputError("--request-rate needs an in-flight-batching engine (the load model is continuous "
+                         f"batching), but {engine.id} batches statically here; valid: --batching continuous "
+                         "(--ideal implies static batching)")
+    if input_lengths is None:
+        input_lengths = LengthDistribution.fixed(input_tokens)
+    if model.encoder:
+        output_lengths = LengthDistribution.fixed(1)  # an encoder answers in one pass: its latency is the TTFT
+    elif output_lengths is None:
+        if output_tokens < 1:
+            raise InputError("--output-tokens: under --request-rate every request generates at least one token; "
+                             "valid: >= 1")
+        output_lengths = LengthDistribution.fixed(output_tokens)
+    if o.simulate:
+        requests = _int(o.num_requests, "--num-requests") if o.num_requests is not None else 10_000
+        if requests > 1_000_000:
+            raise InputError(f"--num-requests: {requests:,} simulated requests is more than the 1,000,000 allowed "
+                             "(10,000 take about 0.2 s)")
+        seed = _int(o.seed, "--seed", 0) if o.seed is not None else 0
+        prov["load"] = f"simulation of {requests:,} requests (seed {seed})"
+        method = "simulation"
+    else:
+        if o.seed is not None:
+            raise InputError("--seed seeds the simulation; it needs --simulate")
+        if o.num_requests is not None:
+            raise InputError("--num-requests with --request-rate is the size of the simulation; it needs --simulate")
+        requests, seed, method = 10_000, 0, "analytic"
+        prov["load"] = "closed-form queueing model (docs/queueing.md)"
+    prov["batch"] = "--request-rate: the requests in flight at that rate (load.concurrency_per_replica)"
+    return LoadSpec(arrivals=arrivals, input_lengths=input_lengths, output_lengths=output_lengths, method=method,
+                    requests=requests, seed=seed)
 
 
 def _batch_max(s: Scenario) -> tuple[int, str]:

@@ -8,15 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# issue 12: the load columns of every row (null when the plan sized fixed batches)
+LOAD_COLUMNS = ("request_rate_per_replica", "load_utilization", "saturation_request_rate_per_replica",
+                *(f"{n}_{q}_s" for n in ("ttft", "tpot", "e2e") for q in ("p50", "p90", "p99")))
 MACHINE_COLUMNS = ("rank", "gpu", "precision", "weights_dtype", "kv_dtype", "compute_dtype", "tp", "pp", "ep",
                    "gpus_per_replica", "replicas", "gpus", "batch", "batch_limit", "batch_limited_by", "binds", "ttft_s",
                    "tpot_s", "user_tokens_per_s", "output_tokens_per_s", "requests_per_s", "usd_per_hour",
                    "usd_per_million_output_tokens", "usd_per_million_tokens_blended", "utilization",
-                   "price_usd_per_gpu_hour", "price_verified")
+                   "price_usd_per_gpu_hour", "price_verified", *LOAD_COLUMNS)
 DISAGGREGATED_COLUMNS = ("mode", "prefill_instances", "decode_instances", "prefill_layout", "decode_layout")
 # The scenario flags a plan does not take: the search chooses the hardware, layout, batch and precision.
 SEARCHED = ("gpu", "flops", "bandwidth", "memory", "link_bandwidth", "gpus", "tp", "pp", "dp", "ep", "batch",
             "precision", "weights", "kv", "compute", "disaggregate", "prefill_gpus", "decode_gpus")
+# issue 12: the plan sizes replicas with the closed-form queueing model; simulating every layout would be slow
+NOT_IN_PLAN = ("simulate", "seed")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class PlanReport:
     result: Any = field(repr=False)  # core.planner.PlanResult, for the chart
     pareto: bool = False
     disaggregate: bool = False
+    queueing: bool = False  # sized with the queueing model under a request rate (issue 12)
+    slo: Any = None  # core.planner.Objectives
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -38,7 +45,7 @@ class PlanReport:
 def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = None, requests_per_s: Any = None,
                 users: Any = None, max_ttft: Any = None, max_tpot: Any = None, max_gpus: int | None = None,
                 gpus_from: Any = None, precision: Any = None, top: int = 5, pareto: bool = False,
-                disaggregate: bool = False) -> PlanReport:
+                disaggregate: bool = False, max_e2e: Any = None) -> PlanReport:
     """Search GPU type x count x tp/pp/ep x precision x batch for the cheapest configurations meeting the SLOs."""
     import time
 
@@ -51,28 +58,54 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
     from inferwall.cli.commands._flags import duration, options_from, positive, split_list
     from inferwall.prices import parse_price_spec
     from inferwall.render.economics import usd
-    from inferwall.units import plural
+    from inferwall.units import number, plural
 
     lines: list[str] = []
     note = lines.append
 
     started = time.perf_counter()
-    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s"),
-                    requests_per_s=positive(requests_per_s, "--requests-per-s"),
-                    concurrent_users=None if users is None else _whole(positive(users, "--users"), "--users"))
-    given = [f for f, v in (("--output-tokens-per-s", output_tokens_per_s), ("--requests-per-s", requests_per_s),
+    flags = dict(flags)
+    # issue 12: --request-rate (a scenario field) and --requests-per-s are one demand, sized with queueing
+    if requests_per_s is not None and flags.get("request_rate") is not None:
+        raise InputError("--requests-per-s is an alias of --request-rate; give one")
+    rate_text = flags.get("request_rate") if flags.get("request_rate") is not None else requests_per_s
+    rate_flag = "--request-rate" if flags.get("request_rate") is not None else "--requests-per-s"
+    flags["request_rate"] = None
+    given = [f for f, v in (("--output-tokens-per-s", output_tokens_per_s), (rate_flag, rate_text),
                             ("--users", users)) if v is not None]
     if len(given) != 1:
-        raise InputError("give exactly one demand: --output-tokens-per-s, --requests-per-s or --users"
-                         + (f" (got {', '.join(given)})" if given else ""))
+        raise InputError("give exactly one demand: --output-tokens-per-s, --request-rate (or --requests-per-s) "
+                         "or --users" + (f" (got {', '.join(given)})" if given else ""))
+    from inferwall.arrivals import parse_request_rate
+
+    demand_rate = parse_request_rate(rate_text, rate_flag) if rate_text is not None else None
+    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s"),
+                    requests_per_s=demand_rate,
+                    concurrent_users=None if users is None else _whole(positive(users, "--users"), "--users"))
     if max_gpus is not None and max_gpus < 1:
         raise InputError(f"--max-gpus: must be >= 1, got {max_gpus}")
     if top < 1:
         raise InputError(f"--top: must be >= 1, got {top}")
     if disaggregate and pareto:
         raise InputError("--disaggregate ranks configurations by cost; it does not combine with --pareto")
-    slo = Objectives(max_ttft_s=duration(max_ttft, "--max-ttft"), max_tpot_s=duration(max_tpot, "--max-tpot"),
-                     max_gpus=max_gpus)
+    ttft_mean, ttft_pct = _objective(max_ttft, "--max-ttft", "ttft")
+    tpot_mean, tpot_pct = _objective(max_tpot, "--max-tpot", "tpot")
+    e2e_mean, e2e_pct = _objective(max_e2e, "--max-e2e", "e2e")
+    percentiles = ttft_pct + tpot_pct + e2e_pct + ((("e2e_mean_s", e2e_mean),) if e2e_mean is not None else ())
+    slo = Objectives(max_ttft_s=ttft_mean, max_tpot_s=tpot_mean, max_gpus=max_gpus, percentiles=percentiles)
+    if percentiles and disaggregate:
+        raise InputError("--disaggregate sizes its pools by mean throughput (there is no queueing model of two pools "
+                         "yet): give mean objectives (--max-ttft 2s, not p99=2s) with it")
+    # a request rate is sized with queueing, except for disaggregated pools, sized by mean throughput (noted)
+    queueing = (demand_rate is not None and not disaggregate) or bool(percentiles)
+    if queueing and users is not None:
+        raise InputError("percentile and end-to-end objectives hold under a request rate; give --request-rate "
+                         "(or --output-tokens-per-s) instead of --users")
+    if disaggregate and demand_rate is not None:
+        note("note: --disaggregate: both modes are sized by mean throughput at the request rate, without the queueing "
+             "model (it describes one pool); latency objectives are on the steady-state means")
+    if queueing:
+        flags["request_rate"] = str(demand_rate or 1.0)  # the rate is set per candidate below
     precisions: list[str | None] = []
     for item in split_list(precision, "--precision") or ["native", "fp8"]:
         if item.lower() == "native":
@@ -126,6 +159,14 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
         hint = " (give --price for accelerators without one)" if "no price" in skipped.values() else ""
         raise InputError("no accelerator to search: "
                          + ("; ".join(f"{g}: {why}" for g, why in skipped.items()) or "the list is empty") + hint)
+    if queueing and demand_rate is None:  # an output-token demand with percentile objectives: tokens / E[T]
+        demand_rate = demand.output_tokens_per_s / candidates[0].scenario.load.output_lengths.mean
+        demand = Demand(requests_per_s=demand_rate)
+    if queueing:
+        from dataclasses import replace as _replace
+
+        candidates = [_replace(c, scenario=_replace(c.scenario, load=_replace(
+            c.scenario.load, arrivals=c.scenario.load.arrivals.at_rate(demand_rate)))) for c in candidates]
     result = run_plan(candidates, demand, slo, SearchOptions(top=top, pareto=pareto, disaggregate=disaggregate))
     elapsed = time.perf_counter() - started
 
@@ -146,10 +187,13 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
         "mode": c.mode, "prefill_instances": c.prefill_instances or None, "decode_instances": c.decode_instances or None,
         "prefill_layout": c.prefill_layout or None, "decode_layout": c.decode_layout or None,
         "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + ("*" if c.gpu in unverified else ""),
+        **_load_columns(c),
     } for i, c in enumerate(result.configs)]
     model = candidates[0].scenario.model.id
     kind = "Pareto frontier" if pareto else f"Cheapest {top}"
-    title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
+    shown = demand.describe() + (f" ({number(positive(output_tokens_per_s, '--output-tokens-per-s'))} output tokens/s)"
+                                 if queueing and output_tokens_per_s is not None else "")
+    title = f"{kind}: {model} for {shown}" + _slo_text(slo)
     for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}) + _result_warnings(result, slo,
                                                                                                       candidates):
         note(f"note: {line}")
@@ -175,10 +219,10 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
         note(f"note: skipped {g}: {why}")
     pruned = [g for g, why in result.skipped if why != "no price"]
     note(f"searched {plural(result.evaluated_layouts, 'layout')} on {plural(len(candidates), 'GPU x precision candidate')} "
-         f"({plural(result.evaluations, 'estimate')}, {plural(len(pruned), 'candidate')} pruned by cost bounds) in "
+         f"({plural(result.evaluations, 'queueing solve' if queueing else 'estimate')}, {plural(len(pruned), 'candidate')} pruned by cost bounds) in "
          f"{elapsed:.2f} s")
     return PlanReport(rows=rows, title=title, notes=lines, summary=result.summary, result=result, pareto=pareto,
-                      disaggregate=disaggregate)
+                      disaggregate=disaggregate, queueing=queueing, slo=slo)
 
 
 SLOW_FIRST_TOKEN_S = 10.0  # without --max-ttft, a listed TTFT above this gets a note: nobody waits that long unasked
@@ -193,7 +237,7 @@ def _result_warnings(result, slo, candidates) -> list[str]:
     if model.encoder and slo.max_tpot_s is not None:
         out.append(f"{model.id} is an encoder: it generates no tokens one by one, so --max-tpot has nothing to bound "
                    "(its only latency is the pass over the input; use --max-ttft)")
-    if slo.max_ttft_s is None and result.configs:
+    if slo.max_ttft_s is None and not any(k.startswith("ttft") for k, _ in slo.percentiles) and result.configs:
         slowest = max(result.configs, key=lambda c: c.ttft_s)
         if slowest.ttft_s >= SLOW_FIRST_TOKEN_S:
             rank = result.configs.index(slowest) + 1
@@ -232,12 +276,56 @@ def _whole(value: float | None, flag: str) -> int | None:
     return int(value)
 
 
+def _load_columns(config) -> dict[str, Any]:
+    load = config.estimate.load
+    out: dict[str, Any] = dict.fromkeys(LOAD_COLUMNS)
+    if load is None:
+        return out
+    out.update(request_rate_per_replica=load.request_rate / load.replicas, load_utilization=load.utilization,
+               saturation_request_rate_per_replica=load.saturation_request_rate / load.replicas)
+    for name in ("ttft", "tpot", "e2e"):
+        pct = getattr(load, name)
+        for q in ("p50", "p90", "p99"):
+            out[f"{name}_{q}_s"] = getattr(pct, q) if pct is not None else None
+    return out
+
+
+def _objective(text: Any, flag: str, name: str) -> tuple[float | None, tuple[tuple[str, float], ...]]:
+    """``2s`` (the mean), ``p99=2s`` or ``p50=500ms,p99=2s`` -> (the mean's limit, ((key, seconds), ...))."""
+    from inferwall.cli.commands._flags import duration
+    from inferwall.errors import InputError
+
+    if text is None:
+        return None, ()
+    mean = None
+    pct: list[tuple[str, float]] = []
+    for item in (part.strip() for part in str(text).split(",")):
+        if not item:
+            raise InputError(f"{flag}: empty item in {text!r}; write e.g. 2s, p99=2s or p50=500ms,p99=2s")
+        q, eq, value = item.partition("=")
+        if not eq:
+            mean = duration(item, flag)
+            continue
+        q = q.strip().lower()
+        if q == "mean":
+            mean = duration(value, flag)
+        elif q in ("p50", "p90", "p99"):
+            pct.append((f"{name}_{q}_s", duration(value, f"{flag} {q}")))
+        else:
+            raise InputError(f"{flag}: unknown percentile {q!r} in {text!r}; valid: p50, p90, p99 (or a plain value "
+                             "for the mean), e.g. p99=2s")
+    return mean, tuple(pct)
+
+
 def _slo_text(slo) -> str:
     parts = []
     if slo.max_ttft_s is not None:
         parts.append(f"TTFT <= {slo.max_ttft_s * 1e3:g} ms")
     if slo.max_tpot_s is not None:
         parts.append(f"TPOT <= {slo.max_tpot_s * 1e3:g} ms")
+    for key, limit in slo.percentiles:
+        name, q, _ = key.split("_")
+        parts.append(f"{name.upper()}{'' if q == 'mean' else ' ' + q} <= {limit * 1e3:g} ms")
     if slo.max_gpus is not None:
         parts.append(f"<= {slo.max_gpus} GPUs")
     return (", " + ", ".join(parts)) if parts else ""

@@ -73,8 +73,21 @@ ASSERTIONS: tuple[AssertionKind, ...] = (
     AssertionKind("min_headroom", "memory.headroom_bytes_per_gpu", ">=", "bytes", "memory",
                   "Least free memory per GPU after weights, KV cache, workspace and reserve: bytes (8GiB, 2e9) "
                   "or a percentage of usable memory (10%)."),
+    # issue 12: under a request rate (request_rate), percentiles and the load; past saturation they fail
+    *(AssertionKind(f"max_{name}_{q}_s", f"latency.{name}_{q}_s", "<=", "seconds", phase,
+                    f"Longest {q} {what} under the scenario's request_rate: seconds or a duration (2s, 50ms).")
+      for name, what, phase in (("ttft", "time to first token", "prefill"), ("tpot", "time per output token", "decode"),
+                                ("e2e", "end-to-end time", "both"))
+      for q in ("p50", "p90", "p99")),
+    AssertionKind("max_load_utilization", "load.utilization", "<=", "fraction", "none",
+                  "Highest request rate as a share of the saturation rate (0.8 or 80%): headroom before the queue "
+                  "grows without bound."),
+    AssertionKind("min_saturation_request_rate", "load.saturation_request_rate", ">=", "rate", "none",
+                  "Fewest requests per second the deployment sustains before its queue grows without bound."),
 )
 ASSERTION_BY_NAME = {a.name: a for a in ASSERTIONS}
+LOAD_METRICS = tuple(a.metric for a in ASSERTIONS
+                     if a.metric.startswith("load.") or a.metric.endswith(("_p50_s", "_p90_s", "_p99_s")))
 
 
 # ----------------------------------------------------------------- the parsed plan
@@ -423,6 +436,17 @@ def check_scenario(plan: Plan, sc: PlanScenario, row: dict[str, Any]) -> list[Re
             raise InputError(f"{plan.at(a.where)}: {a.where}: {row.get('model')} has no decode phase "
                              "(an encoder, or output_tokens <= 1); this assertion does not apply")
         actual = row.get(metric)
+        if actual is None and metric in LOAD_METRICS and row.get("request_rate") is None:
+            raise InputError(f"{plan.at(a.where)}: {a.where}: {metric} exists under a request rate; give the scenario "
+                             "request_rate (e.g. request_rate: 12)")
+        if actual is None and metric.startswith("latency.") and row.get("load.saturated"):
+            detail = (f"the queue grows without bound: {row.get('request_rate'):g} req/s is past the saturation rate "
+                      f"of {row.get('load.saturation_request_rate'):.4g} req/s ({row.get('load.limited_by')}), so "
+                      f"{metric} is unbounded")
+            results.append(Result(plan=plan.path, scenario=sc.name, assertion=kind.name, metric=metric, op=kind.op,
+                                  threshold=a.threshold, threshold_text=a.text, actual=None, passed=False,
+                                  bound=f"load: {row.get('load.limited_by')}", detail=detail, line=a.line))
+            continue
         if actual is None:
             why_none = (f"{row.get('gpu')} has no price; set price: in the scenario or defaults" if kind.unit == "usd"
                         else "the estimate has no value for it")
@@ -448,7 +472,9 @@ def check_scenario(plan: Plan, sc: PlanScenario, row: dict[str, Any]) -> list[Re
                          "in the plan checks the numbers anyway)"
         results.append(Result(plan=plan.path, scenario=sc.name, assertion=kind.name, metric=metric,
                               op=kind.op if kind.op != "is" else "==", threshold=threshold, threshold_text=a.text,
-                              actual=actual, passed=passed, bound=_binding(kind, row), detail=detail, line=a.line))
+                              actual=actual, passed=passed,
+                              bound=(f"load: {row.get('load.limited_by')}" if metric in LOAD_METRICS
+                                     else _binding(kind, row)), detail=detail, line=a.line))
     return results
 
 

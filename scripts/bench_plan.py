@@ -4,7 +4,8 @@
 Runs the installed command several times (stdout to /dev/null) and reports the median wall time against a bare
 ``python -c pass`` and ``inferwall --version`` measured in the same run, plus the search's own time as the
 command reports it on stderr. The goal in the issue: "the default search over the catalog finishes in a few
-seconds" (on a slow 2-core machine).
+seconds" (on a slow 2-core machine); with queueing (a request rate and percentile objectives, issue 12) a plan stays
+under 2 s.
 
     python scripts/bench_plan.py            # 5 runs of each case
     python scripts/bench_plan.py --runs 9
@@ -29,8 +30,18 @@ CASES = {
                                           "--max-tpot", "50ms", "--max-ttft", "3s", "--format", "tsv"],
     "70B, --pareto": ["plan", "--model", "llama-3.1-70b", "--output-tokens-per-s", "10000", "--max-ttft", "2s",
                       "--max-tpot", "50ms", "--pareto", "--format", "tsv"],
+    # issue 12: a request rate with percentile objectives, sized with the queueing model
+    "70B, 20 req/s, TTFT p99 2s, TPOT p90 50ms": ["plan", "--model", "llama-3.1-70b", "--request-rate", "20",
+                                                  "--max-ttft", "p99=2s", "--max-tpot", "p90=50ms", "--format", "tsv"],
+    "70B, ShareGPT, 40 req/s, bursty, p99 1s": ["plan", "--model", "llama-3.1-70b", "--request-rate", "40",
+                                                "--input-tokens", "sharegpt", "--output-tokens", "sharegpt",
+                                                "--arrival", "bursty:2", "--max-ttft", "p99=1s",
+                                                "--max-tpot", "p90=50ms", "--format", "tsv"],
+    "DeepSeek-V3, 10k tok/s, TTFT p99 3s, TPOT p90 50ms": ["plan", "--model", "deepseek-v3", "--output-tokens-per-s",
+                                                           "10000", "--max-ttft", "p99=3s", "--max-tpot", "p90=50ms",
+                                                           "--format", "tsv"],
 }
-SEARCH_TIME = re.compile(rb"estimates, .*\) in ([0-9.]+) s")
+SEARCH_TIME = re.compile(rb"(?:estimates|solves), .*\) in ([0-9.]+) s")
 
 
 def command() -> list[str]:

@@ -259,10 +259,11 @@ def test_signatures_come_from_the_field_table():
     assert list(inspect.signature(inferwall.estimate).parameters) == [*names, "catalog"]
     assert list(inspect.signature(inferwall.compare).parameters) == [*names, "skip_invalid", "catalog"]
     assert list(inspect.signature(inferwall.sweep).parameters)[: len(names)] == names
-    from inferwall.planning import SEARCHED
+    from inferwall.planning import NOT_IN_PLAN, SEARCHED
 
     plan_params = inspect.signature(inferwall.plan).parameters
-    assert [n for n in names if n not in SEARCHED] == [n for n in plan_params if n in BY_NAME and n not in SEARCHED]
+    excluded = SEARCHED + NOT_IN_PLAN
+    assert [n for n in names if n not in excluded] == [n for n in plan_params if n in BY_NAME and n not in excluded]
     assert list(inspect.signature(inferwall.fleet).parameters)[0] == "path"
     for p in inspect.signature(inferwall.estimate).parameters.values():
         assert p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is None

@@ -65,6 +65,9 @@ def golden(name: str, actual: str | bytes) -> None:
     ("trend.txt", ["trend", *SEED, "--batch", "1000", "--years", "6", "--chart"]),
     ("sweep.txt", ["sweep", "--params", "70B", "--precision", "bf16", "--gpus", "8", "--flops", "1e15",
                    "--bandwidth", "2TB/s,4TB/s", "--price", "2", "--ideal", "--batch", "1..1024", "--chart"]),
+    # issue 12: latency percentiles against the request rate (the ideal roofline, so kernel data does not move it)
+    ("load.txt", ["scale", "-m", "llama-3.1-8b", "--ideal", "--batching", "continuous", "--max-running-requests",
+                  "256", "--token-budget", "8192", "-o", "128..384", "--request-rate", "1..64", "--chart"]),
 ])
 def test_terminal_golden(capsys, term, name, argv):
     code, out, err = run(capsys, *argv)
@@ -456,3 +459,26 @@ def test_trend_chart_draws_the_roofline_ratio_on_the_same_years(capsys, term):
     result = run_trend(r.scenario, years=4, rates=TrendRates(), catalog=[e.accelerator for e in cat.gpus.values()])
     chart = trend_chart(result, "t", 1000)
     assert len({cd.limits(p)[0] for p in chart.panels}) == 1  # every panel over the same years
+
+
+def test_load_chart_data():
+    """Percentile series per panel, points past saturation left out, the saturation rate marked."""
+    points = [cd.LoadPoint(1.0, (0.02, 0.03, 0.04), (0.01, 0.011, 0.012), (2.0, 3.0, 4.0)),
+              cd.LoadPoint(8.0, (0.05, 0.08, 0.1), (0.02, 0.022, 0.025), (4.0, 6.0, 8.0)),
+              cd.LoadPoint(64.0, (None, None, None), (None, None, None), (None, None, None))]
+    chart = cd.load_chart(points, 20.0, "t")
+    assert [p.y.label for p in chart.panels] == ["time to first token (s)", "time per output token (s)",
+                                                 "end-to-end latency (s)"]
+    ttft = chart.panels[0]
+    assert [s.label for s in ttft.series] == ["p50", "p90", "p99"]
+    assert ttft.series[2].points == ((1.0, 0.04), (8.0, 0.1))  # 64 req/s is past saturation: no point
+    assert ttft.annotations[0].x == 20.0 and "saturation 20 req/s" in ttft.annotations[0].text
+    assert ttft.x.log and ttft.y.log
+
+
+@needs_matplotlib
+def test_load_chart_writes_an_svg(capsys, tmp_path):
+    path = tmp_path / "load.svg"
+    code, out, err = run(capsys, "scale", "-m", "llama-3.1-8b", "--request-rate", "2,8", "--output", path, "-f", "tsv")
+    assert code == 0 and path.read_text().lstrip().startswith("<?xml") and "<svg" in path.read_text()
+    assert out.startswith("request_rate\t") and f"chart: wrote {path}" in err

@@ -55,7 +55,10 @@ def test_json_has_the_contract_keys(capsys):
         assert key in d["decode"]
     assert set(d["memory"]) >= {"weights_bytes_per_gpu", "kv_cache_bytes_per_gpu", "total_bytes_per_gpu",
                                 "capacity_bytes_per_gpu", "fits", "max_batch", "min_gpus"}
-    assert set(d["latency"]) == {"ttft_s", "tpot_s", "e2e_s"}
+    percentiles = {f"{n}_{q}_s" for n in ("ttft", "tpot", "e2e") for q in ("p50", "p90", "p99")}
+    assert set(d["latency"]) == {"ttft_s", "tpot_s", "e2e_s"} | percentiles
+    assert all(d["latency"][k] is None for k in percentiles)  # a fixed batch has no distribution: null
+    assert d["load"]["saturation_request_rate"] is None and d["scenario"]["request_rate"] is None
     assert set(d["throughput"]) == {"output_tokens_per_s", "input_tokens_per_s", "requests_per_s"}
     assert set(d["cost"]) == {"usd_per_hour", "usd_per_million_output_tokens", "usd_per_million_input_tokens",
                               "usd_per_million_tokens_blended", "usd_per_million_cached_input_tokens"}

@@ -160,6 +160,9 @@ VALUES = {
     "disaggregate": (["-m", "llama-3.1-8b", "--gpus", "4", "--batch", "32"], "1P1D,1P3D"),
     "prefill_gpus": (["-m", "llama-3.1-8b", "--decode-gpus", "1", "--batch", "32"], "1,2:tp1"),
     "decode_gpus": (["-m", "llama-3.1-8b", "--prefill-gpus", "1", "--batch", "32"], "1,2:tp2"),
+    "request_rate": (["-m", "llama-3.1-8b"], "2,8"),
+    "arrival": (["-m", "llama-3.1-8b", "--request-rate", "8"], "poisson,bursty:3"),
+    "seed": (["-m", "llama-3.1-8b", "--request-rate", "8", "--simulate", "--num-requests", "2000"], "1,2"),
 }
 
 

@@ -25,12 +25,16 @@ def run_estimate(scenario: dict[str, Any], fmt: Format | None, catalog_files: li
     resolved, est, record = evaluation.resolved, evaluation.estimate, evaluation.record
     derivation = None
     if explain:
+        from dataclasses import replace
+
         from inferwall.core.economics import bound_shift
         from inferwall.render.explain import explain_markdown
 
         cited = {"model": resolved.model_entry.sources if resolved.model_entry else (),
                  "gpu": resolved.gpu_entry.sources if resolved.gpu_entry else ()}
-        derivation = explain_markdown(est, record, bound_shift(resolved.scenario, resolved.compute_explicit), cited)
+        # under a request rate the batch is the concurrency the rate sustains: what would move it is asked there
+        at = resolved.scenario if est.load is None else replace(est.scenario, load=None)
+        derivation = explain_markdown(est, record, bound_shift(at, resolved.compute_explicit), cited)
     explain_is_output = derivation is not None and fmt is Format.markdown and not chart
     if explain_is_output:
         emit(derivation)  # the derivation is the requested document

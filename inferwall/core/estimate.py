@@ -112,6 +112,13 @@ _WAIT_REASONS = {"kv-cache": "the KV cache holds no more", "request cap": "the e
 
 
 def estimate(s: Scenario, compute_explicit: bool = False) -> Estimate:
+    # --- load (issue 12): a request rate in place of a fixed concurrency; core/load.py runs the queueing model
+    # (or the simulation) and evaluates this function at the concurrency it finds
+    if s.load is not None:
+        from .load import estimate_under_load
+
+        return estimate_under_load(s, compute_explicit)
+    # --- end load
     if s.disaggregation is not None:  # separate prefill and decode pools: disagg.py assembles them
         from . import disagg
 

@@ -60,6 +60,17 @@ class Objectives:
     max_ttft_s: float | None = None
     max_tpot_s: float | None = None
     max_gpus: int | None = None
+    # issue 12: percentile objectives under a request rate, as (key, seconds): ("ttft_p99_s", 2.0)
+    percentiles: tuple[tuple[str, float], ...] = ()
+
+    def load_objectives(self) -> dict[str, float]:
+        """The objectives as ``queueing.max_rate_meeting`` keys; plain --max-ttft/--max-tpot are the means."""
+        out = dict(self.percentiles)
+        if self.max_ttft_s is not None:
+            out.setdefault("ttft_mean_s", self.max_ttft_s)
+        if self.max_tpot_s is not None:
+            out.setdefault("tpot_mean_s", self.max_tpot_s)
+        return out
 
     def met(self, est: Estimate) -> bool:
         tpot = est.latency.tpot_s  # None without a decode step (encoders): nothing for --max-tpot to bound
@@ -312,6 +323,10 @@ def plan(candidates: list[Candidate], demand: Demand, slo: Objectives = Objectiv
         raise CoreError(f"top must be >= 1, got {opts.top}")
     if slo.max_gpus is not None and slo.max_gpus < 1:
         raise CoreError(f"max GPUs must be >= 1, got {slo.max_gpus}")
+    if any(c.scenario.load is not None for c in candidates):
+        from .load_planner import plan_under_load  # issue 12: sized with the queueing model
+
+        return plan_under_load(candidates, demand, slo, opts)
     search = _Search(demand, slo, opts)
     skipped: list[tuple[str, str]] = []
     evaluations = 0

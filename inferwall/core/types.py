@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TYPE_CHECKING = False  # the load model's input types live in distributions.py, which imports this module
+if TYPE_CHECKING:
+    from .distributions import Arrivals, LengthDistribution
+
 
 class CoreError(ValueError):
     """An input the core cannot evaluate (an impossible layout, an unsupported dtype)."""
@@ -320,6 +324,7 @@ class Scenario:
     speculative: Speculation | None = None
     kv_offload: KVOffload | None = None
     disaggregation: Disaggregation | None = None
+    load: LoadSpec | None = None  # a request rate instead of a fixed concurrency (issue 12; core/load.py)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -555,3 +560,68 @@ class Estimate:
     prefix_cache: PrefixReport | None = None
     kv_offload: OffloadReport | None = None
     disaggregation: DisaggReport | None = None
+    load: LoadReport | None = None  # the steady state at the scenario's request rate (core/load.py)
+
+
+# --------------------------------------------------------------------------- load (issue 12: request rate, queueing)
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """Traffic at a request rate, in place of a fixed concurrency (``--request-rate``; core/load.py and
+    docs/queueing.md). ``arrivals`` is the process at the rate of the *whole deployment*: the replicas share it
+    evenly, each seeing the same process at rate / replicas. ``input_lengths`` and ``output_lengths`` are
+    ``distributions.LengthDistribution``s. ``method``: ``analytic`` (the closed form, ``queueing.solve_load``) or
+    ``simulation`` (``simulate.simulate_engine`` of ``requests`` requests after a warm-up, seeded by ``seed``)."""
+
+    arrivals: Arrivals
+    input_lengths: LengthDistribution
+    output_lengths: LengthDistribution
+    method: str = "analytic"
+    requests: int = 10_000
+    seed: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class LoadLatency:
+    """p50, p90, p99 and the mean of one latency under load, in seconds."""
+
+    p50: float
+    p90: float
+    p99: float
+    mean: float
+
+
+@dataclass(frozen=True, eq=False)
+class LoadReport:
+    """An engine's steady state at a request rate. Rates are for the whole deployment (every replica); counts
+    (concurrency, queue) are per replica. Past the saturation rate the queue grows without bound: ``saturated``
+    is true and the latencies and ``queued_per_replica`` are ``None``."""
+
+    method: str  # analytic | simulation
+    request_rate: float  # offered, all replicas
+    replicas: int
+    arrival: str  # poisson, constant, bursty (cv 2)
+    input_lengths: str  # the distribution's label
+    input_tokens_mean: float
+    output_lengths: str
+    output_tokens_mean: float
+    saturated: bool
+    saturation_request_rate: float  # all replicas: the rate from which the queue grows without bound
+    limited_by: str  # running_requests | kv_capacity | token_budget: the engine limit that sets it
+    utilization: float | None  # request_rate / saturation_request_rate (None: no rate can be served)
+    concurrency_per_replica: float  # mean requests in flight (prefilling or decoding)
+    queued_per_replica: float | None  # mean requests waiting for admission
+    mean_iteration_s: float
+    decode_requests_per_iteration: float
+    prefill_tokens_per_iteration: float
+    running_cap: int  # requests that can run at once (the request cap, or the token budget if smaller)
+    token_budget: int | None  # tokens per iteration (None: the engine has none)
+    kv_capacity_tokens: int  # KV-cache tokens per replica, in tokens reserved at admission
+    ttft: LoadLatency | None
+    tpot: LoadLatency | None
+    e2e: LoadLatency | None
+    simulated_requests: int | None = None
+    seed: int | None = None
+    iteration_time_calls: int = 0  # evaluations of the cost model behind the load model
+    notes: tuple[str, ...] = ()

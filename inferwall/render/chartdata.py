@@ -9,8 +9,8 @@ path of ``--chart``). A ``Chart`` is a title, one or more ``Panel``s stacked ver
 has two ``Axis`` (label with units, log or linear, how ticks read), ``Series`` of points drawn as lines and/or
 markers, and ``Annotation``s (a marker and a short text at a point, such as the ridge point).
 
-Builders: ``roofline_chart`` (estimate, roofline), ``batch_chart`` (scale, sweep), ``frontier_chart`` (plan)
-and ``trend_chart`` (trend). Points that a log axis cannot show (zero, negative, missing, non-finite) are left out.
+Builders: ``roofline_chart`` (estimate, roofline), ``batch_chart`` (scale, sweep), ``load_chart`` (scale
+--request-rate), ``frontier_chart`` (plan) and ``trend_chart`` (trend). Points that a log axis cannot show (zero, negative, missing, non-finite) are left out.
 """
 
 from __future__ import annotations
@@ -468,6 +468,60 @@ def batch_chart(groups: Sequence[tuple[str, Sequence[BatchPoint]]], title: str =
     return Chart("batch", title, tuple(panels), tuple(legend))
 
 
+# --------------------------------------------------------------------------- load (issue 12: scale --request-rate)
+
+
+class LoadPoint(NamedTuple):
+    """One request rate of one configuration: the percentiles of each latency (None past saturation)."""
+
+    request_rate: float  # requests/s, all replicas
+    ttft: tuple[float | None, float | None, float | None]  # p50, p90, p99 (s)
+    tpot: tuple[float | None, float | None, float | None]
+    e2e: tuple[float | None, float | None, float | None]
+
+
+_PERCENTILE_STYLES = (("p50", "solid", "circle"), ("p90", "dashed", "triangle"), ("p99", "dotted", "square"))
+
+
+def load_chart(points: Sequence[LoadPoint], saturation_rate: float | None = None, title: str = "") -> Chart:
+    """p50, p90 and p99 of time to first token, time per output token and end-to-end latency against the request
+    rate: one panel each, log axes, a colour and line style per percentile. The saturation rate, past which the
+    queue grows without bound (and no percentile is finite), is marked on each panel at its last finite point."""
+    rates = [p.request_rate for p in points if _usable(p.request_rate, True)]
+    x_axis = Axis("request rate (requests/s, all replicas)", "number", log=bool(rates) and max(rates) / min(rates) > 8)
+    panels: list[Panel] = []
+    for name, label in (("ttft", "time to first token (s)"), ("tpot", "time per output token (s)"),
+                        ("e2e", "end-to-end latency (s)")):
+        y_axis = Axis(label, "seconds", log=True)
+        series = []
+        for i, (q, line, marker) in enumerate(_PERCENTILE_STYLES):
+            pts = clean_points([(p.request_rate, getattr(p, name)[i]) for p in points], x_axis.log, True)
+            if pts:
+                series.append(Series(q, pts, line, marker, i))
+        if not series:
+            continue
+        notes = []
+        extent = ()
+        if saturation_rate is not None and _usable(saturation_rate, x_axis.log):
+            # at the foot of the panel, where the curves (which rise towards it) leave room for the text
+            low = min(y for s in series for _, y in s.points)
+            notes.append(Annotation(saturation_rate, low, f"saturation {number_text(saturation_rate)} req/s",
+                                    NEUTRAL, "cross", above=True))
+            extent = ((saturation_rate, low),)
+        panels.append(Panel(x_axis, y_axis, tuple(series), tuple(notes), label, extent=extent))
+    legend = [LegendEntry(q, line, marker, i) for i, (q, line, marker) in enumerate(_PERCENTILE_STYLES)]
+    if saturation_rate is not None:
+        legend.append(LegendEntry("saturation rate: the queue grows without bound from here", "none", "cross",
+                                  NEUTRAL))
+    if not panels:
+        panels.append(Panel(x_axis, Axis("time to first token (s)", "seconds", log=True), ()))
+    return Chart("load", title, tuple(panels), tuple(legend))
+
+
+def number_text(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 # --------------------------------------------------------------------------- plan frontier
 
 
@@ -583,6 +637,7 @@ def _same_years(panels: tuple[Panel, ...]) -> tuple[Panel, ...]:
 
 __all__ = [
     "Axis", "Series", "Annotation", "LegendEntry", "Panel", "Chart", "RooflineRow", "BatchPoint", "FrontierPoint",
-    "TrendPoint", "roofline_row", "roofline_chart", "batch_point", "batch_point_from_row", "batch_chart",
+    "TrendPoint", "LoadPoint", "roofline_row", "roofline_chart", "batch_point", "batch_point_from_row", "batch_chart",
+    "load_chart",
     "frontier_chart", "trend_chart", "limits", "ticks", "tick_label", "axis_limits", "short_gpu",
 ]

@@ -64,6 +64,14 @@ FEATURE_ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("balanced prefill per decode instance", "disaggregation.balanced_prefill_per_decode"),
     )),
 )
+# issue 12: shown when a configuration has a request rate (--request-rate)
+LOAD_ROWS: tuple[str, tuple[tuple[str, str], ...]] = ("Load", (
+    ("request rate (all replicas)", "request_rate"), ("arrivals", "arrival"),
+    ("saturation rate", "load.saturation_request_rate"), ("limited by", "load.limited_by"),
+    ("utilization of the saturation rate", "load.utilization"),
+    ("requests in flight per replica", "load.concurrency_per_replica"),
+    ("TTFT p50 / p90 / p99", "ttft_pct"), ("TPOT p50 / p90 / p99", "tpot_pct"), ("E2E p50 / p90 / p99", "e2e_pct"),
+))
 
 CAPACITIES = ("memory_bytes_per_gpu", "reserve_bytes")
 
@@ -109,6 +117,14 @@ def _cell(row: dict[str, Any], key: str) -> str:
         return f"{row['input_tokens']:,} / {row['output_tokens']:,}"
     if key == "dtypes":
         return f"{row['weights_dtype']} / {row['kv_dtype']} / {row['compute_dtype']}"
+    if key.endswith("_pct"):  # a latency's three percentiles in one cell
+        name = key.removesuffix("_pct")
+        values = [row.get(f"latency.{name}_{q}_s") for q in ("p50", "p90", "p99")]
+        return "-" if all(v is None for v in values) else " / ".join(seconds(v) for v in values)
+    if key == "request_rate" and row.get(key) is not None:
+        return f"{number(row[key])} req/s"
+    if key == "load.saturation_request_rate" and row.get(key) is not None:
+        return f"{number(row[key])} req/s"
     if key == "price_usd_per_gpu_hour" and has_unverified_price(row.get("notes")):
         return human(key, row.get(key)) + " (unverified)"
     return human(key, row.get(key))
@@ -125,6 +141,8 @@ def compare_table(labels: list[str], rows: list[dict[str, Any]]) -> str:
         used = tuple((label, key) for label, key in section if any(r.get(key) is not None for r in rows))
         if used:
             sections.append((title, used))
+    if any(r.get("request_rate") is not None for r in rows):
+        sections.append(LOAD_ROWS)
     keys = [key for _, section in sections for _, key in section]
     cells = {key: [_cell(r, key) for r in rows] for key in keys}
     label_cells, styles, value_rows = [], [], []

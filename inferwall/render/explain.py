@@ -22,8 +22,8 @@ def _e(x: float) -> str:
     return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 or x == 0 else f"{x:.3e}"
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.3g}%" if math.isfinite(x) else "-"
+def _pct(x: float | None) -> str:
+    return f"{x * 100:.3g}%" if x is not None and math.isfinite(x) else "-"
 
 
 def _usd(x: float | None) -> str:
@@ -166,6 +166,53 @@ def _feature_lines(est: Estimate, record: dict[str, Any]) -> list[str]:
     return out
 
 
+def _load_lines(est: Estimate) -> list[str]:
+    """Issue 12: how the request rate became percentiles (docs/queueing.md has the derivation)."""
+    load = est.load
+    if load is None:
+        return []
+    s = est.scenario
+    r = load.replicas
+    per = load.request_rate / r
+    out = ["", f"## Load: {_e(load.request_rate)} req/s, {load.arrival} arrivals "
+           + ("(closed-form queueing model)" if load.method == "analytic"
+              else f"(simulation of {load.simulated_requests:,} requests, seed {load.seed})"), "",
+           (f"- each of {r} replicas gets λ = {_e(load.request_rate)} / {r} = **{_e(per)} req/s**; " if r > 1 else
+            f"- one replica gets all of it, λ = **{_e(per)} req/s**; ")
+           + f"input tokens {load.input_lengths} (mean {number(load.input_tokens_mean)}), output tokens "
+           f"{load.output_lengths} (mean {number(load.output_tokens_mean)})",
+           f"- the engine's limits per replica: {load.running_cap:,} requests at once, a budget of "
+           f"{load.token_budget if load.token_budget is not None else 'no'} tokens per iteration, a KV cache of "
+           f"{load.kv_capacity_tokens:,} tokens reserved at admission (input + output; from the KV pool under "
+           f"\"Memory per GPU\", {s.engine.kv_reservation} reservation)",
+           "- an iteration's time is the cost model's pass over what it holds (the decodes of the running requests "
+           "plus prompt chunks), tabulated from the same kernels as the phases below",
+           f"- saturation (Little's law, in iterations): the first limit to fill, **{load.limited_by.replace('_', ' ')}**, "
+           f"sets λ_sat = **{_e(load.saturation_request_rate / r)} req/s per replica** "
+           f"({_e(load.saturation_request_rate)} for all); utilization λ / λ_sat = **{_pct(load.utilization)}**"]
+    if load.saturated:
+        out.append("- λ ≥ λ_sat: **the queue grows without bound**; every latency is null, throughput and cost are "
+                   "at the engine's capacity")
+        return out
+    out.append(f"- in flight: **{_e(load.concurrency_per_replica)}** requests per replica (Little's law), queued "
+               f"{_e(load.queued_per_replica or 0.0)}; a mean iteration of {seconds(load.mean_iteration_s)} holds "
+               f"{_e(load.decode_requests_per_iteration)} decodes and {_e(load.prefill_tokens_per_iteration)} prompt "
+               "tokens")
+    if load.method == "analytic":
+        out.append("- TTFT = the rest of the iteration in progress + the request's own prefill iterations (with the "
+                   "prompts that arrive beside it) + a wait for admission (Allen–Cunneen M/G/c over the request slots) "
+                   "and for the prompts ahead (Kingman G/G/1 over the token budget); TPOT = the mean iteration over a "
+                   "request's decode steps; E2E = TTFT + (output tokens − 1) × TPOT (docs/queueing.md)")
+    else:
+        out.append("- percentiles of the simulated requests after a warm-up of a tenth as many; TPOT = (E2E − TTFT) "
+                   "/ (output tokens − 1)")
+    for label, p in (("TTFT", load.ttft), ("TPOT", load.tpot), ("E2E", load.e2e)):
+        if p is not None:
+            out.append(f"- {label}: p50 **{seconds(p.p50)}**, p90 **{seconds(p.p90)}**, p99 **{seconds(p.p99)}** "
+                       f"(mean {seconds(p.mean)})")
+    return out
+
+
 def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | None,
                      cited: dict[str, tuple[str, ...]] | None = None) -> str:
     """``cited`` maps "model" and "gpu" to the sources their catalog entries cite."""
@@ -217,6 +264,7 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
 
     out += _serving_lines(est)
     out += _feature_lines(est, record)
+    out += _load_lines(est)
     static = est.serving is None or est.serving.batching == "static"
     title = f"{w.batch} × {w.input_tokens} tokens" if static else f"one request's {w.input_tokens} tokens"
     out += ["", f"## Prefill ({title})", ""] + _phase_lines("prefill", est.prefill, est)
@@ -260,18 +308,29 @@ def explain_markdown(est: Estimate, record: dict[str, Any], shift: BoundShift | 
     lat, thr, cost = est.latency, est.throughput, est.cost
     steps = max(w.output_tokens - 1, 0) if est.decode else 0
     sv = est.serving
-    out += ["", "## Latency, throughput, cost", "",
-            f"- end to end = TTFT + (output tokens − 1) × TPOT = {seconds(lat.ttft_s)} + {steps} × "
-            f"{seconds(lat.tpot_s or 0.0)} = **{seconds(lat.e2e_s)}**"]
-    if est.disaggregation is not None:
-        out.append(f"- output tokens/s = request rate × output tokens = {number(thr.requests_per_s)} × {w.output_tokens} = "
-                   f"**{number(thr.output_tokens_per_s)}**")
-    elif sv is not None:
-        out.append(f"- output tokens/s = requests per cycle × output tokens / cycle × replicas = "
-                   f"{sv.requests_per_cycle:,.0f} × {w.output_tokens} / {seconds(sv.cycle_time_s)} × {par.dp} = "
-                   f"**{number(thr.output_tokens_per_s)}**")
-    if cost.usd_per_hour is not None:
-        out.append(f"- $/hour = GPUs × $/GPU-hour = {record['scenario']['gpus']} × {price:g} = **{_usd(cost.usd_per_hour)}**")
+    out += ["", "## Latency, throughput, cost", ""]
+    if est.load is not None:  # issue 12: the means of the load model's distributions, at what the rate delivers
+        out.append(f"- means under load: TTFT **{seconds(lat.ttft_s)}**, TPOT **{seconds(lat.tpot_s)}**, end to end "
+                   f"**{seconds(lat.e2e_s)}**; throughput = the requests delivered × tokens per request = "
+                   f"{number(thr.requests_per_s)} req/s, **{number(thr.output_tokens_per_s)}** output tokens/s")
+        if cost.usd_per_hour is not None:
+            out.append(f"- $/hour = GPUs × $/GPU-hour = {record['scenario']['gpus']} × {price:g} = "
+                       f"**{_usd(cost.usd_per_hour)}**, paid busy or idle; $ per M output tokens = decode share × $/s / "
+                       f"output tokens/s = **{_usd(cost.usd_per_million_output_tokens)}**; input "
+                       f"**{_usd(cost.usd_per_million_input_tokens)}**; blended **{_usd(cost.usd_per_million_tokens_blended)}**")
+    else:
+        out.append(f"- end to end = TTFT + (output tokens − 1) × TPOT = {seconds(lat.ttft_s)} + {steps} × "
+                   f"{seconds(lat.tpot_s or 0.0)} = **{seconds(lat.e2e_s)}**")
+        if est.disaggregation is not None:
+            out.append(f"- output tokens/s = request rate × output tokens = {number(thr.requests_per_s)} × "
+                       f"{w.output_tokens} = **{number(thr.output_tokens_per_s)}**")
+        elif sv is not None:
+            out.append(f"- output tokens/s = requests per cycle × output tokens / cycle × replicas = "
+                       f"{sv.requests_per_cycle:,.0f} × {w.output_tokens} / {seconds(sv.cycle_time_s)} × {par.dp} = "
+                       f"**{number(thr.output_tokens_per_s)}**")
+        if cost.usd_per_hour is not None:
+            out.append(f"- $/hour = GPUs × $/GPU-hour = {record['scenario']['gpus']} × {price:g} = "
+                       f"**{_usd(cost.usd_per_hour)}**")
         if cost.usd_per_million_output_tokens is not None:
             out.append(f"- $ per M output tokens = decode time × replica $/s / output tokens = **"
                        f"{_usd(cost.usd_per_million_output_tokens)}**; input **{_usd(cost.usd_per_million_input_tokens)}**; "

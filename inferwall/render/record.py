@@ -135,6 +135,8 @@ def scenario_record(est: Estimate) -> dict[str, Any]:
         "memory_fraction": s.memory.memory_fraction,
         "memory_fraction_of": s.memory.fraction_of,
         "reserve_bytes": s.memory.reserve_bytes,
+        "request_rate": s.load.arrivals.rate if s.load is not None else None,  # issue 12: the load's inputs
+        "arrival": s.load.arrivals.label if s.load is not None else None,
         **_feature_inputs(s),
     }
 
@@ -219,6 +221,58 @@ def disaggregation_record(est: Estimate) -> dict[str, Any] | None:
     }
 
 
+# --------------------------------------------------------------------------- load (issue 12)
+
+PERCENTILE_KEYS = tuple(f"{name}_{q}_s" for name in ("ttft", "tpot", "e2e") for q in ("p50", "p90", "p99"))
+LOAD_KEYS = (
+    "method", "request_rate_per_replica", "input_lengths", "input_tokens_mean", "output_lengths",
+    "output_tokens_mean", "saturated", "saturation_request_rate", "limited_by", "utilization",
+    "concurrency_per_replica", "queued_per_replica", "mean_iteration_s", "decode_requests_per_iteration",
+    "prefill_tokens_per_iteration", "running_cap", "kv_capacity_tokens", "simulated_requests", "seed",
+)
+
+
+def latency_percentiles(est: Estimate) -> dict[str, Any]:
+    """``ttft_p50_s`` ... ``e2e_p99_s``: null without a request rate (a fixed batch has no distribution) and past
+    the saturation rate (the queue grows without bound), never a finite number there."""
+    load = est.load
+    out: dict[str, Any] = {}
+    for name in ("ttft", "tpot", "e2e"):
+        pct = getattr(load, name) if load is not None else None
+        for q in ("p50", "p90", "p99"):
+            out[f"{name}_{q}_s"] = getattr(pct, q) if pct is not None else None
+    return out
+
+
+def load_record(est: Estimate) -> dict[str, Any]:
+    """The ``load`` section (docs/model.md, "Load"): every key present, null without --request-rate, so the
+    columns of sweep and compare stay the same."""
+    load = est.load
+    if load is None:
+        return dict.fromkeys(LOAD_KEYS)
+    return {
+        "method": load.method,
+        "request_rate_per_replica": load.request_rate / load.replicas,
+        "input_lengths": load.input_lengths,
+        "input_tokens_mean": load.input_tokens_mean,
+        "output_lengths": load.output_lengths,
+        "output_tokens_mean": load.output_tokens_mean,
+        "saturated": load.saturated,
+        "saturation_request_rate": load.saturation_request_rate,
+        "limited_by": load.limited_by,
+        "utilization": load.utilization,
+        "concurrency_per_replica": load.concurrency_per_replica,
+        "queued_per_replica": load.queued_per_replica,
+        "mean_iteration_s": load.mean_iteration_s,
+        "decode_requests_per_iteration": load.decode_requests_per_iteration,
+        "prefill_tokens_per_iteration": load.prefill_tokens_per_iteration,
+        "running_cap": load.running_cap,
+        "kv_capacity_tokens": load.kv_capacity_tokens,
+        "simulated_requests": load.simulated_requests,
+        "seed": load.seed,
+    }
+
+
 def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
                     notes: tuple[str, ...] = ()) -> dict[str, Any]:
     scenario = scenario_record(est)
@@ -251,7 +305,8 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
             "min_gpus_layout": mem.min_gpus_layout or None,
         },
         "serving": serving_record(est),
-        "latency": {"ttft_s": est.latency.ttft_s, "tpot_s": est.latency.tpot_s, "e2e_s": est.latency.e2e_s},
+        "latency": {"ttft_s": est.latency.ttft_s, "tpot_s": est.latency.tpot_s, "e2e_s": est.latency.e2e_s,
+                    **latency_percentiles(est)},
         "throughput": {
             "output_tokens_per_s": est.throughput.output_tokens_per_s,
             "input_tokens_per_s": est.throughput.input_tokens_per_s,
@@ -273,6 +328,7 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
         "kv_offload": offload_record(est),
         "disaggregation": disaggregation_record(est),
         "energy": energy_record(energy),
+        "load": load_record(est),
         "error_band": ({"regime": est.error_band.regime, "p80": est.error_band.p80, "n": est.error_band.n}
                        if est.error_band else None),
         "sources": dict(provenance or {}),

@@ -254,8 +254,11 @@ def estimate_sections(r: dict[str, Any]) -> tuple[list[str], list[Section], str]
     layout = f"tp={sc['tp']} pp={sc['pp']} dp={sc['dp']}" + (f" ep={sc['ep']}" if sc["ep"] > 1 else "")
     engine = sc.get("engine") or "ideal"
     version = f" {sc['engine_version']}" if sc.get("engine_version") else ""
+    load_in = (r.get("load") or {}).get("method") is not None  # issue 12: a request rate sets the concurrency
+    batch = (f"{number(sc['request_rate'])} req/s ({sc['batch']:,} in flight per replica), mean" if load_in
+             else f"batch {sc['batch']:,},")
     heading = [f"{sc['model']} on {sc['gpus']} x {sc['gpu']} ({layout}), weights {sc['weights_dtype']} / KV "
-               f"{sc['kv_dtype']} / compute {sc['compute_dtype']}, batch {sc['batch']:,}, {sc['input_tokens']:,} in / "
+               f"{sc['kv_dtype']} / compute {sc['compute_dtype']}, {batch} {sc['input_tokens']:,} in / "
                f"{sc['output_tokens']:,} out, {engine}{version} ({sc.get('batching', 'static')} batching)",
                f"{count(sc['params'])} parameters, {count(sc['active_params'])} active per token"]
     phases = [(name, p) for name, p in (("prefill", r["prefill"]), ("decode step", r["decode"])) if p is not None]
@@ -320,6 +323,10 @@ def estimate_sections(r: dict[str, Any]) -> tuple[list[str], list[Section], str]
     else:
         formula = ("blended $/M = (prefill time + (output tokens - 1) x decode step) x GPUs x $/GPU-hour / 3600 "
                    "/ (batch x (input + output tokens)) x 1e6")
+    load = r.get("load") or {}
+    if load.get("method"):  # issue 12: a request rate
+        sections += _load_sections(r)
+        formula = _load_footer(r)
     return heading, sections, formula
 
 
@@ -402,6 +409,43 @@ def _feature_rows(r: dict[str, Any]) -> tuple[tuple[str, str], ...]:
                   f"({d['kv_transfer_link']})"),
                  ("balanced prefill per decode instance", number(d["balanced_prefill_per_decode"]))]
     return tuple(rows)
+def _load_sections(r: dict[str, Any]) -> list[Section]:
+    """The load model's view (``--request-rate``): the traffic, the saturation rate and the percentiles."""
+    sc, load, lat = r["scenario"], r["load"], r["latency"]
+    per_replica = f" ({number(load['request_rate_per_replica'])} per replica)" if sc["dp"] > 1 else ""
+    method = ("closed-form queueing model" if load["method"] == "analytic"
+              else f"simulation of {load['simulated_requests']:,} requests, seed {load['seed']}")
+    traffic_rows = (
+        ("request rate (all replicas)", f"{number(sc['request_rate'])} req/s{per_replica}, {sc['arrival']}"),
+        ("input tokens", f"{load['input_lengths']} (mean {number(load['input_tokens_mean'])})"),
+        ("output tokens", f"{load['output_lengths']} (mean {number(load['output_tokens_mean'])})"),
+        ("saturation rate", f"{number(load['saturation_request_rate'])} req/s (limited by "
+                            f"{load['limited_by'].replace('_', ' ')})"),
+        ("utilization of the saturation rate", _pct(load["utilization"])),
+        ("requests in flight per replica", number(load["concurrency_per_replica"])),
+        ("requests queued per replica", "unbounded" if load["saturated"] else number(load["queued_per_replica"])),
+        ("mean iteration", f"{seconds(load['mean_iteration_s'])}: {number(load['decode_requests_per_iteration'])} "
+                           f"decodes + {number(load['prefill_tokens_per_iteration'])} prompt tokens"),
+        ("method", method),
+    )
+    rows = []
+    for label, name in (("time to first token", "ttft"), ("time per output token", "tpot"), ("end to end", "e2e")):
+        cells = [lat.get(f"{name}_{q}_s") for q in ("p50", "p90", "p99")]
+        mean = lat.get(f"{name}_s")
+        rows.append((label, *[seconds(v) for v in cells], seconds(mean)))
+    return [Section("Load (the engine under the request rate)", (), traffic_rows),
+            Section("Latency percentiles", ("", "p50", "p90", "p99", "mean"), tuple(rows))]
+
+
+def _load_footer(r: dict[str, Any]) -> str:
+    sc, load = r["scenario"], r["load"]
+    sat = number(load["saturation_request_rate"])
+    if load["saturated"]:
+        return (f"{number(sc['request_rate'])} req/s is past the saturation rate of {sat} req/s: the queue grows "
+                "without bound, so no latency is finite; throughput and cost are at the engine's capacity")
+    return (f"at {number(sc['request_rate'])} req/s the engine runs at {_pct(load['utilization'])} of its saturation "
+            f"rate, {sat} req/s; from there the queue grows without bound. $/M = GPUs x $/GPU-hour / 3600 / tokens "
+            "per second delivered x 1e6")
 
 
 def estimate_table(r: dict[str, Any]) -> str:

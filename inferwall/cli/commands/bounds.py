@@ -7,11 +7,13 @@ from typing import Any
 
 import typer
 
+from inferwall.fields import LOAD_FIELDS
+
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
 from ._flags import with_estimate_flags
 
 
-@with_estimate_flags()
+@with_estimate_flags(exclude=LOAD_FIELDS)  # fixed batches: no request rate
 def bounds(
     flags: dict[str, Any],
     fmt: FormatOpt = format_option(),

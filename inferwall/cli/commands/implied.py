@@ -6,11 +6,13 @@ from typing import Any
 
 import typer
 
+from inferwall.fields import LOAD_FIELDS
+
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
 from ._flags import ECONOMICS, with_estimate_flags
 
 
-@with_estimate_flags(exclude=("batch",))
+@with_estimate_flags(exclude=("batch", *LOAD_FIELDS))  # it searches the batch
 def implied(
     flags: dict[str, Any],
     usd_per_million_tokens: str = typer.Option(..., "--usd-per-million-tokens", help="The market price, $ per million output tokens: 4.9 or $4.9.", rich_help_panel=ECONOMICS),

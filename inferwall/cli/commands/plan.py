@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from inferwall.planning import SEARCHED
+from inferwall.planning import NOT_IN_PLAN, SEARCHED
 
 from ..charting import ChartOpt, OutputOpt, chart_option, output_option
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
@@ -17,14 +17,15 @@ OBJECTIVES = "Objectives"
 SEARCH = "Search"
 
 
-@with_estimate_flags(exclude=SEARCHED)
+@with_estimate_flags(exclude=SEARCHED + NOT_IN_PLAN)
 def plan(
     flags: dict[str, Any],
     output_tokens_per_s: Optional[str] = typer.Option(None, "--output-tokens-per-s", help="Demand: output tokens per second, all users together (e.g. 50k).", rich_help_panel=DEMAND),
-    requests_per_s: Optional[str] = typer.Option(None, "--requests-per-s", help="Demand: requests per second (each --input-tokens in, --output-tokens out).", rich_help_panel=DEMAND),
+    requests_per_s: Optional[str] = typer.Option(None, "--requests-per-s", help="Alias of --request-rate: the demand in requests per second, sized with the queueing model.", rich_help_panel=DEMAND),
     users: Optional[str] = typer.Option(None, "--users", help="Demand: concurrent users (sequences in flight).", rich_help_panel=DEMAND),
-    max_ttft: Optional[str] = typer.Option(None, "--max-ttft", help="Objective: time to first token at most this (2s, 500ms).", rich_help_panel=OBJECTIVES),
-    max_tpot: Optional[str] = typer.Option(None, "--max-tpot", help="Objective: time per output token at most this (50ms).", rich_help_panel=OBJECTIVES),
+    max_ttft: Optional[str] = typer.Option(None, "--max-ttft", help="Objective: time to first token at most this: the mean (2s, 500ms) or percentiles under a request rate (p99=2s, or p50=500ms,p99=2s).", rich_help_panel=OBJECTIVES),
+    max_tpot: Optional[str] = typer.Option(None, "--max-tpot", help="Objective: time per output token at most this: the mean (50ms) or percentiles (p90=50ms).", rich_help_panel=OBJECTIVES),
+    max_e2e: Optional[str] = typer.Option(None, "--max-e2e", help="Objective under a request rate: end-to-end time per request, the mean or percentiles (p99=30s).", rich_help_panel=OBJECTIVES),
     max_gpus: Optional[int] = typer.Option(None, "--max-gpus", help="Objective: at most this many GPUs in all.", rich_help_panel=OBJECTIVES),
     gpus_from: Optional[str] = typer.Option(None, "--gpus-from", help="Accelerators to search, comma-separated \\[default: every catalog entry with a price].", rich_help_panel=SEARCH),
     precision: Optional[str] = typer.Option(None, "--precision", "-p", help="Precisions to search, comma-separated (native, bf16, fp8, int4, ...) \\[default: native,fp8; fp8 only for 16-bit models].", rich_help_panel=SEARCH),
@@ -67,7 +68,7 @@ def plan(
         flags = {**flags, "engine": engine, "engine_file": None}
     cat = catalog(catalog_files)
     report = plan_report(flags, cat, output_tokens_per_s, requests_per_s, users, max_ttft, max_tpot,
-                         max_gpus, gpus_from, precision, top, pareto, disaggregate)
+                         max_gpus, gpus_from, precision, top, pareto, disaggregate, max_e2e)
     machine = [(k, k, text) for k in report.columns]
     human = [
         ("rank", "#", integer), ("gpu", "gpu", text), ("precision", "precision", text), ("layout", "layout", text),
@@ -77,6 +78,20 @@ def plan(
         ("price", "$/GPU-hour", text), ("usd_per_hour", "$/hour", usd),
         ("usd_per_million_output_tokens", "$/M output", usd), ("binds", "binds", text),
     ]
+    drop = ("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds", "layout", "ttft_s",
+            "precision")
+    if report.queueing:  # the engine runs what arrives: requests in flight, the percentiles asked for, the load
+        slo = report.slo
+        ttft_key = next((k for k, _ in slo.percentiles if k.startswith("ttft_p")), "ttft_p99_s")
+        tpot_key = next((k for k, _ in slo.percentiles if k.startswith("tpot_p")), "tpot_p90_s")
+        human = [col for col in human if col[0] not in ("batch", "utilization")]
+        at = [k for k, _, _ in human].index("tpot_s") + 1
+        human[at:at] = [(tpot_key, f"TPOT {tpot_key.split('_')[1]}", secs)]
+        at = [k for k, _, _ in human].index("ttft_s") + 1
+        human[at:at] = [(ttft_key, f"TTFT {ttft_key.split('_')[1]}", secs)]
+        human[6:6] = [("batch", "in flight", integer), ("load_utilization", "load", pct)]
+        drop = ("output_tokens_per_s", "user_tokens_per_s", "replicas", "ttft_s", "tpot_s", "layout", "precision",
+                "binds", "batch")
     if disaggregate:
         human.insert(3, ("mode", "mode", text))
     result, title = report.result, report.title
@@ -92,9 +107,7 @@ def plan(
         for line in text_out.notes:
             note(f"note: {line}")
     elif not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
-        emit_text(rows_output(pick_format(fmt), report.rows, machine, title, table_columns=human,
-                         drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds",
-                               "layout", "ttft_s", "precision")))
+        emit_text(rows_output(pick_format(fmt), report.rows, machine, title, table_columns=human, drop=drop))
     for line in report.notes:
         note(line)
     if not result.configs:

@@ -6,12 +6,14 @@ from typing import Any, Optional
 
 import typer
 
+from inferwall.fields import LOAD_FIELDS
+
 from ..charting import ChartOpt, OutputOpt, chart_option, output_option
 from ..flags import CatalogOpt, FormatOpt, catalog_option, format_option
 from ._flags import ECONOMICS, with_estimate_flags
 
 
-@with_estimate_flags()
+@with_estimate_flags(exclude=LOAD_FIELDS)  # fixed batches: no request rate
 def trend(
     flags: dict[str, Any],
     years: int = typer.Option(10, "--years", help="Years to project.", rich_help_panel=ECONOMICS),
