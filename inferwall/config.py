@@ -14,6 +14,15 @@ import os
 from inferwall.errors import InputError
 
 
+def env_flag(name: str) -> bool:
+    """A boolean environment variable as people write it: 1/true/yes/on are on; unset, empty, 0/false/no/off are
+    off (any case); any other value counts as on, since setting the variable at all asks for it."""
+    from inferwall.units import parse_bool
+
+    value = parse_bool(os.environ.get(name, ""))
+    return True if value is None else value
+
+
 def config_path() -> str:
     explicit = os.environ.get("INFERWALL_CONFIG")
     if explicit:

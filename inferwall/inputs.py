@@ -24,10 +24,20 @@ from inferwall.core import (
     max_batch_for,
     prepare,
 )
+from inferwall.core import limits as L
 from inferwall.core.defaults import default_efficiency, efficiency_class
 from inferwall.core.dtypes import BYTES_PER_ELEMENT, normalize, sixteen_bit_for
 from inferwall.errors import InputError
-from inferwall.units import UnitError, count, parse_fraction, parse_int, parse_price, parse_quantity, parse_seconds
+from inferwall.units import (
+    UnitError,
+    bare_duration_note,
+    count,
+    parse_fraction,
+    parse_int,
+    parse_price,
+    parse_quantity,
+    parse_seconds,
+)
 
 DEFAULT_GPU = "h100"
 DEFAULT_INPUT_TOKENS = 1024
@@ -93,15 +103,21 @@ class Resolved:
     batch_max: bool = False
 
 
-def _wrap(fn, *args):
+def _wrap(fn, *args, **kwargs):
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except UnitError as exc:
         raise InputError(str(exc)) from None
 
 
-def _int(value: Any, flag: str, minimum: int = 1) -> int:
-    return _wrap(parse_int, value, flag, minimum)
+def _int(value: Any, flag: str, minimum: int = 1, limit: L.Limit = L.GPUS) -> int:
+    return _wrap(parse_int, value, flag, minimum, limit=limit)
+
+
+# The physical range of each bare-model shape flag (inferwall.core.limits; docs/limits.md).
+SHAPE_LIMITS = {"layers": L.LAYERS, "heads": L.HEADS, "kv_heads": L.HEADS, "head_dim": L.HEAD_DIM, "hidden": L.HIDDEN}
+# Durations a bare number makes implausibly long (seconds): a note says how it was read.
+PLAUSIBLE_BARE_SECONDS = {"overhead": 1.0, "layer_overhead": 1.0, "collective_latency": 1.0}
 
 
 def _dtype(value: str, flag: str) -> str:
@@ -137,13 +153,15 @@ def _model(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str])
         return entry.model, entry
     if o.params is None:
         raise InputError("no model: give --model NAME|PATH (see 'inferwall models') or --params N (e.g. 70B)")
-    params = _wrap(parse_quantity, o.params, "count", "--params")
-    active = _wrap(parse_quantity, o.active_params, "count", "--active-params") if o.active_params is not None else 0.0
+    params = _wrap(parse_quantity, o.params, "count", "--params", limit=L.PARAMS)
+    active = (_wrap(parse_quantity, o.active_params, "count", "--active-params", limit=L.PARAMS)
+              if o.active_params is not None else 0.0)
     if active > params:
         raise InputError(f"--active-params ({o.active_params}) exceeds --params ({o.params})")
     if not active:
         notes.append("--params without --active-params: assuming a dense model (every parameter active per token)")
-    shape = {k: (_int(v, f"--{k.replace('_', '-')}") if v is not None else 0) for k, v in shape_flags.items()}
+    shape = {k: (_int(v, f"--{k.replace('_', '-')}", limit=SHAPE_LIMITS[k]) if v is not None else 0)
+             for k, v in shape_flags.items()}
     heads = shape["heads"]
     head_dim = shape["head_dim"] or (shape["hidden"] // heads if heads and shape["hidden"] else 0)
     m = ModelArch(id=f"{count(params)}-params", name="bare model", params=params, active_params=active,
@@ -160,17 +178,18 @@ def _gpu(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]):
     prov["gpu"] = f"catalog {acc.id} ({entry.source_file})" + ("" if o.gpu else " [default --gpu]")
     changes: dict[str, Any] = {}
     if o.flops is not None:
-        value = _wrap(parse_quantity, o.flops, "flops", "--flops")
+        value = _wrap(parse_quantity, o.flops, "flops", "--flops", limit=L.FLOPS)
         changes["peak_flops"] = {k: value for k in ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")}
         prov["peak_flops"] = "flag --flops (every dtype)"
     if o.bandwidth is not None:
-        changes["bandwidth_bytes_per_s"] = _wrap(parse_quantity, o.bandwidth, "bandwidth", "--bandwidth")
+        changes["bandwidth_bytes_per_s"] = _wrap(parse_quantity, o.bandwidth, "bandwidth", "--bandwidth", limit=L.BANDWIDTH)
         prov["bandwidth"] = "flag --bandwidth"
     if o.memory is not None:
-        changes["memory_bytes"] = _wrap(parse_quantity, o.memory, "bytes", "--memory")
+        changes["memory_bytes"] = _wrap(parse_quantity, o.memory, "bytes", "--memory", limit=L.MEMORY)
         prov["memory"] = "flag --memory"
     if o.link_bandwidth is not None:
-        changes["scale_up_bytes_per_s"] = _wrap(parse_quantity, o.link_bandwidth, "bandwidth", "--link-bandwidth")
+        changes["scale_up_bytes_per_s"] = _wrap(parse_quantity, o.link_bandwidth, "bandwidth", "--link-bandwidth",
+                                                limit=L.BANDWIDTH)
         prov["link_bandwidth"] = "flag --link-bandwidth"
     if o.price is not None:
         changes["price_usd_per_hour"] = _wrap(parse_price, o.price)
@@ -248,13 +267,14 @@ def _efficiency(o: Options, acc, prov: dict[str, str]) -> Efficiency:
             changes[name] = _wrap(parse_fraction, value, flag)
             prov[name] = f"flag {flag}"
     if o.overhead is not None:
-        changes["step_overhead_s"] = _wrap(parse_seconds, o.overhead, "--overhead")
+        changes["step_overhead_s"] = _wrap(parse_seconds, o.overhead, "--overhead", limit=L.OVERHEAD)
         prov["step_overhead"] = "flag --overhead"
     if o.layer_overhead is not None:
-        changes["layer_overhead_s"] = _wrap(parse_seconds, o.layer_overhead, "--layer-overhead")
+        changes["layer_overhead_s"] = _wrap(parse_seconds, o.layer_overhead, "--layer-overhead", limit=L.OVERHEAD)
         prov["layer_overhead"] = "flag --layer-overhead"
     if o.collective_latency is not None:
-        changes["collective_latency_s"] = _wrap(parse_seconds, o.collective_latency, "--collective-latency")
+        changes["collective_latency_s"] = _wrap(parse_seconds, o.collective_latency, "--collective-latency",
+                                                limit=L.OVERHEAD)
         prov["collective_latency"] = "flag --collective-latency"
     return replace(eff, **changes) if changes else eff
 
@@ -263,8 +283,7 @@ def _memory_policy(o: Options, prov: dict[str, str]) -> MemoryPolicy:
     policy = MemoryPolicy()
     changes: dict[str, Any] = {}
     if o.reserve is not None:
-        value = str(o.reserve).strip()
-        changes["reserve_bytes"] = 0.0 if value in ("0", "0B", "0GB", "0GiB") else _wrap(parse_quantity, value, "bytes", "--reserve")
+        changes["reserve_bytes"] = _wrap(parse_quantity, o.reserve, "bytes", "--reserve", limit=L.RESERVE)
         prov["reserve"] = "flag --reserve"
     if o.memory_fraction is not None:
         changes["memory_fraction"] = _wrap(parse_fraction, o.memory_fraction, "--memory-fraction")
@@ -283,15 +302,20 @@ def build(o: Options, catalog: Catalog) -> Resolved:
     prov.update(pprov)
     eff = _efficiency(o, acc, prov)
     mem = _memory_policy(o, prov)
-    input_tokens = _int(o.input_tokens, "--input-tokens") if o.input_tokens is not None else DEFAULT_INPUT_TOKENS
-    output_tokens = _int(o.output_tokens, "--output-tokens", 0) if o.output_tokens is not None else DEFAULT_OUTPUT_TOKENS
-    if input_tokens > 10**9 or output_tokens > 10**9:
-        raise InputError("--input-tokens and --output-tokens must be at most 1e9")
+    input_tokens = (_int(o.input_tokens, "--input-tokens", limit=L.TOKENS) if o.input_tokens is not None
+                    else DEFAULT_INPUT_TOKENS)
+    output_tokens = (_int(o.output_tokens, "--output-tokens", 0, limit=L.OUTPUT_TOKENS) if o.output_tokens is not None
+                     else DEFAULT_OUTPUT_TOKENS)
     batch_text = str(o.batch).strip().lower() if o.batch is not None else "1"
     batch_max = batch_text == "max"
-    batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch")
-    if batch > 10**9:
-        raise InputError("--batch must be at most 1e9 (or 'max')")
+    batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch", limit=L.BATCH)
+    for name, plausible in PLAUSIBLE_BARE_SECONDS.items():
+        text = getattr(o, name)
+        if text is not None:
+            flag = f"--{name.replace('_', '-')}"
+            line = bare_duration_note(text, _wrap(parse_seconds, text, flag, limit=L.OVERHEAD), flag, plausible)
+            if line:
+                notes.append(line)
     scenario = Scenario(accelerator=acc, model=model, precision=precision, parallelism=par,
                         workload=Workload(batch=batch, input_tokens=input_tokens, output_tokens=output_tokens),
                         efficiency=eff, memory=mem)

@@ -8,6 +8,7 @@ TYPE_CHECKING = False  # typing costs start-up; its names are only needed by typ
 if TYPE_CHECKING:
     from typing import Any
 
+from inferwall.core import limits as L
 from inferwall.core.types import MLA, Accelerator, ModelArch, MoE
 from inferwall.errors import InputError
 
@@ -67,17 +68,17 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         raise f.fail("id", "must not be empty")
     f.where = f"{source_file}: {gid}"
     mem = f.sub("memory", required=True)
-    capacity = mem.quantity("capacity", "bytes", None)
+    capacity = mem.quantity("capacity", "bytes", None, limit=L.MEMORY)
     if capacity is None:
         raise mem.fail("capacity", "missing (e.g. 80GiB)")
-    bandwidth = mem.quantity("bandwidth", "bandwidth")
+    bandwidth = mem.quantity("bandwidth", "bandwidth", limit=L.BANDWIDTH)
     peak: dict[str, float] = {}
     compute = f.sub("compute")
     if compute is not None:
         for key in compute.data:
             if key not in DTYPES_IN_CATALOG:
                 raise compute.fail(key, f"unknown dtype; valid: {', '.join(DTYPES_IN_CATALOG)}")
-            value = compute.quantity(key, "flops", None)
+            value = compute.quantity(key, "flops", None, limit=L.FLOPS)
             if value is not None:
                 peak[key] = value
     measured: dict[str, float] = {}
@@ -85,13 +86,13 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
     if mm is not None:
         for key in mm.data:
             if key in DTYPES_IN_CATALOG:
-                value = mm.quantity(key, "flops", None)
+                value = mm.quantity(key, "flops", None, limit=L.FLOPS)
                 if value is not None:
                     measured[key] = value
     up = f.sub("scale_up")
     out = f.sub("scale_out")
     price = f.sub("price")
-    usd = price.number("usd_per_hour", minimum=0) if price else None
+    usd = price.number("usd_per_hour", minimum=0, limit=L.PRICE) if price else None
     acc = Accelerator(
         id=gid,
         name=f.str("name", gid) or gid,
@@ -99,12 +100,12 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         memory_bytes=capacity,
         bandwidth_bytes_per_s=bandwidth,
         peak_flops=peak,
-        scale_up_bytes_per_s=(up.quantity("bandwidth", "bandwidth", None) or 0.0) if up else 0.0,
-        scale_up_domain=(up.int("domain", 1, minimum=1) or 1) if up else 1,
-        scale_out_bytes_per_s=(out.quantity("bandwidth", "bandwidth", None) or 12.5e9) if out else 12.5e9,
-        tdp_w=f.number("tdp_w", None, minimum=0),
+        scale_up_bytes_per_s=(up.quantity("bandwidth", "bandwidth", None, limit=L.BANDWIDTH) or 0.0) if up else 0.0,
+        scale_up_domain=(up.int("domain", 1, minimum=1, limit=L.SCALE_UP_DOMAIN) or 1) if up else 1,
+        scale_out_bytes_per_s=(out.quantity("bandwidth", "bandwidth", None, limit=L.BANDWIDTH) or 12.5e9) if out else 12.5e9,
+        tdp_w=f.number("tdp_w", None, minimum=0, limit=L.TDP),
         price_usd_per_hour=usd,
-        release_year=f.int("release_year", None, minimum=1900),
+        release_year=f.int("release_year", None, minimum=1900, limit=L.RELEASE_YEAR),
         architecture=f.str("architecture", "") or "",
     )
     price_source = None
@@ -122,10 +123,10 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
 def _window(att: Fields | None, layers: int) -> tuple[int, int]:
     if att is None:
         return 0, 0
-    window = att.int("window", 0, minimum=0) or 0
+    window = att.int("window", 0, minimum=0, limit=L.WINDOW) or 0
     if not window:
         return 0, 0
-    count = att.int("window_layers", layers, minimum=0)
+    count = att.int("window_layers", layers, minimum=0, limit=L.LAYERS)
     if count > layers:
         raise att.fail("window_layers", f"must be <= num_layers ({layers}), got {count}")
     return window, count
@@ -137,16 +138,17 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
     if not mid:
         raise f.fail("id", "must not be empty")
     f.where = f"{source_file}: {mid}"
-    total = f.number("params_total", None, minimum=1)
-    active = f.number("params_active", None, minimum=1)
+    total = f.number("params_total", None, minimum=1, limit=L.PARAMS)
+    active = f.number("params_active", None, minimum=1, limit=L.PARAMS)
     hidden = f.data.get("hidden_size")
     att = f.sub("attention")
     native = f.str("native_dtype", "bf16") or "bf16"
     common = dict(aliases=tuple(f.list_of_str("aliases")), source_file=source_file, hf_id=f.str("hf_id", None),
                   status=f.str("status", "released") or "released", params_total=total, params_active=active,
-                  params_derived_total=f.number("params_derived_total", None),
-                  params_derived_active=f.number("params_derived_active", None),
-                  max_context=f.int("max_context", None, minimum=1), sources=tuple(f.list_of_str("sources")),
+                  params_derived_total=f.number("params_derived_total", None, limit=L.PARAMS),
+                  params_derived_active=f.number("params_derived_active", None, limit=L.PARAMS),
+                  max_context=f.int("max_context", None, minimum=1, limit=L.WINDOW),
+                  sources=tuple(f.list_of_str("sources")),
                   notes=str(f.data.get("notes") or ""))
     if hidden is None:
         # Known only by its parameter counts (e.g. the rumored GPT-4): a bare model.
@@ -155,8 +157,8 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
         model = ModelArch(id=mid, name=f.str("name", mid) or mid, params=total, active_params=active or total,
                           native_dtype=native)
         return ModelEntry(model=model, **common)
-    layers = f.int("num_layers", minimum=1)
-    heads = f.int("num_attention_heads", minimum=1)
+    layers = f.int("num_layers", minimum=1, limit=L.LAYERS)
+    heads = f.int("num_attention_heads", minimum=1, limit=L.HEADS)
     ffn_type = f.str("ffn_type", "gated")
     if ffn_type not in ("gated", "plain"):
         raise f.fail("ffn_type", f"must be gated or plain, got {ffn_type!r}")
@@ -164,12 +166,12 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
     mf = f.sub("moe")
     if mf is not None:
         moe = MoE(
-            num_experts=mf.int("num_experts", minimum=1),
-            experts_per_token=mf.int("experts_per_token", minimum=1),
-            expert_intermediate_size=mf.int("expert_intermediate_size", minimum=1),
-            shared_experts=mf.int("shared_experts", 0) or 0,
-            shared_expert_intermediate_size=mf.int("shared_expert_intermediate_size", 0) or 0,
-            moe_layers=mf.int("moe_layers", layers, minimum=0) or layers,
+            num_experts=mf.int("num_experts", minimum=1, limit=L.EXPERTS),
+            experts_per_token=mf.int("experts_per_token", minimum=1, limit=L.EXPERTS),
+            expert_intermediate_size=mf.int("expert_intermediate_size", minimum=1, limit=L.FFN_WIDTH),
+            shared_experts=mf.int("shared_experts", 0, limit=L.EXPERTS) or 0,
+            shared_expert_intermediate_size=mf.int("shared_expert_intermediate_size", 0, limit=L.FFN_WIDTH) or 0,
+            moe_layers=mf.int("moe_layers", layers, minimum=0, limit=L.LAYERS) or layers,
         )
     mla = None
     att_type = (att.str("type", "mha") if att else "mha") or "mha"
@@ -177,20 +179,24 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
         raise att.fail("type", f"must be mha, gqa, mqa or mla, got {att_type!r}")
     if att_type == "mla":
         mla = MLA(
-            kv_lora_rank=att.int("kv_lora_rank", minimum=1),
-            qk_rope_head_dim=att.int("qk_rope_head_dim", minimum=1),
-            qk_nope_head_dim=att.int("qk_nope_head_dim", minimum=1),
-            v_head_dim=att.int("v_head_dim", minimum=1),
-            q_lora_rank=att.int("q_lora_rank", 0) or 0,
+            kv_lora_rank=att.int("kv_lora_rank", minimum=1, limit=L.HIDDEN),
+            qk_rope_head_dim=att.int("qk_rope_head_dim", minimum=1, limit=L.HEAD_DIM),
+            qk_nope_head_dim=att.int("qk_nope_head_dim", minimum=1, limit=L.HEAD_DIM),
+            v_head_dim=att.int("v_head_dim", minimum=1, limit=L.HEAD_DIM),
+            q_lora_rank=att.int("q_lora_rank", 0, limit=L.HIDDEN) or 0,
         )
     window, window_layers = _window(att, layers)
     encoder = f.bool("encoder", False)
+    hidden_size = f.int("hidden_size", minimum=1, limit=L.HIDDEN)
     model = ModelArch(
-        id=mid, name=f.str("name", mid) or mid, num_layers=layers, hidden_size=f.int("hidden_size", minimum=1),
-        num_heads=heads, num_kv_heads=f.int("num_kv_heads", heads, minimum=1) or heads,
-        head_dim=f.int("head_dim", minimum=1) if "head_dim" in f.data else f.int("hidden_size") // heads,
-        intermediate_size=f.int("intermediate_size", 0) or 0, ffn_matrices=3 if ffn_type == "gated" else 2,
-        vocab_size=f.int("vocab_size", minimum=1), tie_embeddings=bool(f.data.get("tie_word_embeddings") or False),
+        id=mid, name=f.str("name", mid) or mid, num_layers=layers, hidden_size=hidden_size,
+        num_heads=heads, num_kv_heads=f.int("num_kv_heads", heads, minimum=1, limit=L.HEADS) or heads,
+        head_dim=(f.int("head_dim", minimum=1, limit=L.HEAD_DIM) if f.data.get("head_dim") is not None
+                  else hidden_size // heads),
+        intermediate_size=f.int("intermediate_size", 0, limit=L.FFN_WIDTH) or 0,
+        ffn_matrices=3 if ffn_type == "gated" else 2,
+        vocab_size=f.int("vocab_size", minimum=1, limit=L.VOCAB),
+        tie_embeddings=bool(f.data.get("tie_word_embeddings") or False),
         encoder=encoder, window=window, window_layers=window_layers, moe=moe, mla=mla, native_dtype=native,
     )
     return ModelEntry(model=model, **common)

@@ -60,7 +60,9 @@ def register_commands(argv: list[str] | None = None) -> None:
 
 
 def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get("INFERWALL_DEBUG", "") not in ("", "0", "false")
+    from inferwall.config import env_flag
+
+    return "--debug" in argv or env_flag("INFERWALL_DEBUG")
 
 
 def _fail(message: str, code: int) -> int:
