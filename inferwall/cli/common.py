@@ -11,15 +11,61 @@ if TYPE_CHECKING:
     from typing import Callable
 
 
+class OutputError(Exception):
+    """stdout cannot take the output (a full disk, a closed stream): exit code 2, one line."""
+
+
+def write_out(text: str) -> None:
+    """Write data to stdout; an I/O failure other than a vanished reader becomes one ``OutputError`` line."""
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise
+    except (OSError, AttributeError, ValueError) as exc:  # full disk, closed or missing stdout
+        raise OutputError(_output_problem(exc)) from None
+
+
+def flush_out() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, AttributeError, ValueError) as exc:
+        raise OutputError(_output_problem(exc)) from None
+
+
 def emit(text: str) -> None:
     """Data goes to stdout, and only data."""
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    write_out(text)
+    flush_out()
+
+
+def _output_problem(exc: BaseException) -> str:
+    if sys.stdout is None or isinstance(exc, (AttributeError, ValueError)):
+        return "Error: cannot write the output: stdout is closed"
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"Error: cannot write the output: {reason}"
+
+
+_PENDING: list[str] | None = None  # notes held back while a command runs (see ``guarded``)
 
 
 def note(text: str) -> None:
-    """Messages, warnings and notes go to stderr."""
-    sys.stderr.write(text.rstrip() + "\n")
+    """Messages, warnings and notes go to stderr: once the command has produced its result, never before an
+    error line (inside ``guarded`` they wait, and an error run drops them)."""
+    line = text.rstrip() + "\n"
+    if _PENDING is not None:
+        _PENDING.append(line)
+        return
+    _write_err(line)
+
+
+def _write_err(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, AttributeError, ValueError):
+        pass  # nowhere left to report anything
 
 
 def pick_format(fmt: Format | None) -> Format:
@@ -38,38 +84,153 @@ def catalog(paths: list[str] | None):
 def guarded(body: "Callable[[], int | None]", debug: bool = False) -> int:
     """Run ``body`` and map what it raises to an exit code, one line on stderr, no traceback.
 
-    Bad input 2, a failed check 1, Ctrl-C 130, anything unexpected 3 (``debug`` re-raises instead).
-    Shared by the full CLI and the fast path, so both report errors alike.
+    Bad input 2, a failed check 1, Ctrl-C 130, anything unexpected 3 (``debug`` re-raises instead). A reader that
+    goes away (``| head``) ends the run quietly with 0. Notes wait until the run has a result (0 or 1) and are
+    dropped otherwise, so an error run prints its error line alone. Shared by the full CLI and the fast path, so
+    both report errors alike.
     """
-    import os
-
     from inferwall.errors import USAGE_ERRORS, CheckFailed
 
+    global _PENDING
+    outer, _PENDING = _PENDING, []
+    restore = _catch_interrupts()
+    code: int | None = None
     try:
         rv = body()
-        return rv if isinstance(rv, int) else 0
+        code = rv if isinstance(rv, int) else 0
+        return code
     except USAGE_ERRORS as exc:
         if debug:
             raise
-        return fail(f"Error: {exc}", 2)
+        code = fail(f"Error: {exc}", 2)
+        return code
     except CheckFailed as exc:
-        return fail(str(exc), 1) if str(exc) else 1
-    except KeyboardInterrupt:
-        return fail("Interrupted.", 130)
+        _flush_notes()
+        code = fail(str(exc), 1) if str(exc) else 1
+        return code
+    except (KeyboardInterrupt, Interrupted):
+        code = fail("Interrupted.", 130)
+        return code
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`); silence the interpreter's complaint at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        silence_stdout()  # the reader went away (e.g. `| head`): nothing more to say
+        code = 0
+        return code
+    except OutputError as exc:
+        silence_stdout()
+        code = fail(str(exc), 2)
+        return code
     except Exception as exc:  # noqa: BLE001 - the top-level handler
         if debug:
             raise
-        return fail(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback; "
+        code = fail(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback; "
                     "please report it)", 3)
+        return code
+    finally:
+        if code in (0, 1):
+            _flush_notes()
+        _PENDING = outer
+        restore()
+
+
+def _flush_notes() -> None:
+    global _PENDING
+    if _PENDING:
+        _write_err("".join(_PENDING))
+        _PENDING.clear()
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush of what is left cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        sys.stdout = _Discard()
+
+
+class _Discard:
+    """A stream that drops what it is given: stands in for a stdout or stderr that is closed or gone."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
+class ClosedStdout(_Discard):
+    """Stands in for a stdout the shell closed (``>&-``): every write fails, so the run reports it in one line."""
+
+    def write(self, text: str) -> int:
+        raise OSError(9, "stdout is closed")
+
+
+class GuardedStdout:
+    """The console script's stdout: a write that fails (a full disk, a closed stream) raises ``OutputError``, which
+    the top-level handler reports in one line, whoever wrote (a command, or the framework printing help). A reader
+    that went away still raises BrokenPipeError (exit 0, quietly). Everything else is the real stream's."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(_output_problem(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(_output_problem(exc)) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+class Interrupted(BaseException):
+    """Ctrl-C while a command runs. Not a KeyboardInterrupt, which the CLI framework turns into a silent exit:
+    this one passes through it to ``guarded``, and through every cleanup (``except BaseException: ...; raise``)."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted()
+
+
+def _catch_interrupts() -> "Callable[[], None]":
+    """Let Ctrl-C raise ``Interrupted`` while a command runs (so temporary files are cleaned up and ``guarded``
+    prints 'Interrupted.'); returns what puts the previous SIGINT handler back."""
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGINT, _interrupt)
+    except (ValueError, OSError):  # not the main thread
+        return lambda: None
+
+    def restore() -> None:
+        try:
+            signal.signal(signal.SIGINT, previous)
+        except (ValueError, OSError, TypeError):
+            pass
+
+    return restore
 
 
 def fail(message: str, code: int) -> int:
     """One line on stderr: control characters from user input are escaped, never echoed raw."""
     line = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message.strip())
-    sys.stderr.write(line + "\n")
+    _write_err(line + "\n")
     return code

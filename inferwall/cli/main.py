@@ -26,7 +26,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"inferwall {__version__}\n")
+        from .common import emit
+
+        emit(f"inferwall {__version__}\n")
         raise typer.Exit(0)
 
 
@@ -93,9 +95,17 @@ def main(argv: list[str] | None = None) -> int:
             rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
             return rv if isinstance(rv, int) else 0
         except typer.Exit as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Typer turns Ctrl-C into a silent Exit(130)
+                raise KeyboardInterrupt from None
             return exc.exit_code
         except typer.Abort:
-            return _fail("Interrupted.", 130)
+            raise KeyboardInterrupt from None
+        except SystemExit as exc:
+            # Click answers a broken pipe with sys.exit(1), which would read as "a check failed"; a reader that
+            # went away (`| head`) ends the run quietly with 0, as on the fast path.
+            if isinstance(exc.__context__, BrokenPipeError):
+                raise exc.__context__ from None
+            raise
         except usage_error as exc:
             if type(exc).__name__ == "NoArgsIsHelpError" or not exc.format_message():
                 return 0  # a bare command group printed its help
