@@ -71,11 +71,6 @@ def _fail(message: str, code: int) -> int:
     return fail(message, code)
 
 
-def _config_default_map() -> dict | None:
-    """Defaults from the user config file (flags and INFERWALL_* variables take precedence)."""
-    from inferwall.config import load_user_config
-
-    return load_user_config()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,9 +84,16 @@ def main(argv: list[str] | None = None) -> int:
 
     def invoke() -> int:
         try:
-            register_commands(argv)
+            from inferwall.config import load_user_config
+
+            config = load_user_config()  # defaults below flags and INFERWALL_* variables
+            register_commands(None if config else argv)  # a config file is checked against every command
             command = typer.main.get_command(app)
-            default_map = _config_default_map()
+            default_map = None
+            if config:
+                from .config_check import config_default_map
+
+                default_map = config_default_map(command, *config)
             rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
             return rv if isinstance(rv, int) else 0
         except typer.Exit as exc:

@@ -26,6 +26,7 @@ class Limit:
     unit: str  # how messages write the value ("", " B/s", " s", ...)
     why: str  # the physical reason for the maximum (or the minimum)
     above_zero: bool = False  # the low end is exclusive zero: (0, high]
+    low_text: str = ""  # how messages write ``low`` when a number would not say it (1 day)
 
     def problem(self, value: float) -> str | None:
         """None if ``value`` is in range, else what is wrong, e.g. 'must be at most 1e+15 (...)'."""
@@ -38,7 +39,7 @@ class Limit:
         if self.above_zero and value <= 0:
             return f"must be > 0, got {show(value)}"
         if value < self.low:
-            return f"must be at least {show(self.low)}{self.unit}, got {show(value)}{self.unit}"
+            return f"must be at least {self.low_text or show(self.low) + self.unit}, got {show(value)}{self.unit}"
         if value > self.high:
             return f"must be at most {show(self.high)}{self.unit} ({self.why}), got {show(value)}{self.unit}"
         return None
@@ -88,11 +89,11 @@ FRACTION = Limit(1e-6, 1, "", "a fraction of the peak", above_zero=True)
 OVERHEAD = Limit(0, 3600, " s", "an hour per forward pass")
 
 # Economics and planning.
-GROWTH = Limit(0.01, 100, "x", "a hundredfold per period")
-PERIOD_YEARS = Limit(DAY_YEARS, 100, " years", "a century", above_zero=True)
+GROWTH = Limit(0.01, 100, "x", "a hundredfold per period", above_zero=True)
+PERIOD_YEARS = Limit(DAY_YEARS, 100, " years", "a century", above_zero=True, low_text="1 day (0.00274 years)")
 PROJECTED_FACTOR = Limit(1e-30, 1e30, "x", "a projection beyond 30 orders of magnitude")
 TREND_YEARS = Limit(0, 100, " years", "a century")
-USD_PER_MILLION_TOKENS = Limit(1e-9, 1e9, " $", "a billion dollars per million tokens")
+USD_PER_MILLION_TOKENS = Limit(1e-9, 1e9, " $/M tokens", "a billion dollars per million tokens")
 TOKENS_PER_S = Limit(1e-6, 1e15, " tokens/s", "a quadrillion tokens per second")
 REQUESTS_PER_S = Limit(1e-9, 1e12, " requests/s", "a trillion requests per second")
 USERS = Limit(1, 1e12, " users", "a trillion concurrent users")

@@ -27,10 +27,10 @@ def plan(
     users: Optional[str] = typer.Option(None, "--users", help="Demand: concurrent users (sequences in flight).", rich_help_panel=DEMAND),
     max_ttft: Optional[str] = typer.Option(None, "--max-ttft", help="Objective: time to first token at most this (2s, 500ms).", rich_help_panel=OBJECTIVES),
     max_tpot: Optional[str] = typer.Option(None, "--max-tpot", help="Objective: time per output token at most this (50ms).", rich_help_panel=OBJECTIVES),
-    max_gpus: Optional[int] = typer.Option(None, "--max-gpus", help="Objective: at most this many GPUs in all.", rich_help_panel=OBJECTIVES),
+    max_gpus: Optional[str] = typer.Option(None, "--max-gpus", metavar="INTEGER", help="Objective: at most this many GPUs in all.", rich_help_panel=OBJECTIVES),
     gpus_from: Optional[str] = typer.Option(None, "--gpus-from", help="Accelerators to search, comma-separated \\[default: every catalog entry with a price].", rich_help_panel=SEARCH),
     precision: Optional[str] = typer.Option(None, "--precision", "-p", help="Precisions to search, comma-separated (native, bf16, fp8, int4, ...) \\[default: native,fp8; fp8 only for 16-bit models].", rich_help_panel=SEARCH),
-    top: int = typer.Option(5, "--top", help="How many configurations to list.", rich_help_panel=SEARCH),
+    top: str = typer.Option("5", "--top", metavar="INTEGER", help="How many configurations to list.", rich_help_panel=SEARCH),
     pareto: bool = typer.Option(False, "--pareto", help="List the Pareto frontier of per-user speed against cost per token instead.", rich_help_panel=SEARCH),
     fmt: FormatOpt = format_option(),
     catalog_files: CatalogOpt = catalog_option(),
@@ -56,23 +56,27 @@ def plan(
     from inferwall.render.economics import integer, pct, rate, rows_output, secs, text, usd
 
     from ..common import catalog, emit, note, pick_format
-    from ._flags import duration, options_from, positive, split_list
+    from inferwall.core import limits as L
+    from inferwall.units import bare_duration_note
+
+    from ._flags import duration, options_from, positive, split_list, whole
 
     started = time.perf_counter()
-    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s"),
-                    requests_per_s=positive(requests_per_s, "--requests-per-s"),
-                    concurrent_users=None if users is None else _whole(positive(users, "--users"), "--users"))
+    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s", limit=L.TOKENS_PER_S),
+                    requests_per_s=positive(requests_per_s, "--requests-per-s", limit=L.REQUESTS_PER_S),
+                    concurrent_users=None if users is None else _whole(positive(users, "--users", limit=L.USERS),
+                                                                       "--users"))
     given = [f for f, v in (("--output-tokens-per-s", output_tokens_per_s), ("--requests-per-s", requests_per_s),
                             ("--users", users)) if v is not None]
     if len(given) != 1:
         raise InputError("give exactly one demand: --output-tokens-per-s, --requests-per-s or --users"
                          + (f" (got {', '.join(given)})" if given else ""))
-    if max_gpus is not None and max_gpus < 1:
-        raise InputError(f"--max-gpus: must be >= 1, got {max_gpus}")
-    if top < 1:
-        raise InputError(f"--top: must be >= 1, got {top}")
+    max_gpus_n = whole(max_gpus, "--max-gpus", limit=L.GPUS)
+    top_n = whole(top, "--top")
     slo = Objectives(max_ttft_s=duration(max_ttft, "--max-ttft"), max_tpot_s=duration(max_tpot, "--max-tpot"),
-                     max_gpus=max_gpus)
+                     max_gpus=max_gpus_n)
+    slo_notes = [line for line in (bare_duration_note(max_tpot, slo.max_tpot_s, "--max-tpot", 10.0),
+                                   bare_duration_note(max_ttft, slo.max_ttft_s, "--max-ttft", 600.0)) if line]
     precisions: list[str | None] = []
     for item in split_list(precision, "--precision") or ["native", "fp8"]:
         if item.lower() == "native":
@@ -120,7 +124,7 @@ def plan(
         hint = " (give --price for accelerators without one)" if "no price" in skipped.values() else ""
         raise InputError("no accelerator to search: "
                          + ("; ".join(f"{g}: {why}" for g, why in skipped.items()) or "the list is empty") + hint)
-    result = run_plan(candidates, demand, slo, SearchOptions(top=top, pareto=pareto))
+    result = run_plan(candidates, demand, slo, SearchOptions(top=top_n, pareto=pareto))
     elapsed = time.perf_counter() - started
 
     rows = [{
@@ -149,11 +153,11 @@ def plan(
         ("binds", "binds", text),
     ]
     model = candidates[0].scenario.model.id
-    kind = "Pareto frontier" if pareto else f"Cheapest {top}"
+    kind = "Pareto frontier" if pareto else f"Cheapest {top_n}"
     title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
     if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
         emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human))
-    for line in _group_notes(notes, {c.scenario.accelerator.id for c in candidates}):
+    for line in slo_notes + _group_notes(notes, {c.scenario.accelerator.id for c in candidates}):
         note(f"note: {line}")
     no_price = sorted(g for g, why in skipped.items() if why == "no price")
     if no_price:
