@@ -292,7 +292,8 @@ def _literal_number(column: str, text: str) -> float | None:
     from inferwall.units import UnitError, parse_quantity, parse_seconds
 
     try:
-        return float(text)
+        value = float(text)
+        return value if math.isfinite(value) else None  # nan or inf compares to nothing usefully
     except ValueError:
         pass
     try:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,7 @@ def _field_value(r: _Reader, where: str, name: str, value: Any) -> Any:
 
 
 def _threshold(r: _Reader, where: str, kind: AssertionKind, value: Any) -> Any:
-    from inferwall.units import UnitError, parse_fraction, parse_quantity, parse_seconds
+    from inferwall.units import UnitError, brief, parse_fraction, parse_quantity, parse_seconds
 
     if kind.unit == "bool":
         if not isinstance(value, bool):
@@ -205,11 +206,13 @@ def _threshold(r: _Reader, where: str, kind: AssertionKind, value: Any) -> Any:
             result = float(text)
         else:  # rate
             result = float(value) if not isinstance(value, str) else parse_quantity(value, "count", where)
-    except (UnitError, ValueError) as exc:
-        message = str(exc).split(": ", 1)[-1] if isinstance(exc, UnitError) else f"expected a number, got {value!r}"
+    except (UnitError, ValueError, OverflowError) as exc:
+        message = str(exc).split(": ", 1)[-1] if isinstance(exc, UnitError) else f"expected a number, got {brief(value)}"
         raise r.fail(where, message) from None
     if not math.isfinite(result) or result < 0:
         raise r.fail(where, f"must be a finite number >= 0, got {value!r}")
+    if 0 < result < sys.float_info.min:
+        raise r.fail(where, f"{value!r} is too close to zero to compute with (subnormal); use 0 or a larger value")
     return result
 
 

@@ -61,6 +61,19 @@ def register_commands(argv: list[str] | None = None) -> None:
             importlib.import_module(f"{commands.__name__}.{name}").register(app)
 
 
+_BUILT: tuple[frozenset, object] | None = None
+
+
+def _click_command():
+    """The Click command tree of the registered commands, built once per set of commands (building it costs
+    ~25 ms, which in-process callers such as the test suite would otherwise pay on every call)."""
+    global _BUILT
+    key = frozenset(_REGISTERED)
+    if _BUILT is None or _BUILT[0] != key:
+        _BUILT = (key, typer.main.get_command(app))
+    return _BUILT[1]
+
+
 def _debug_requested(argv: list[str]) -> bool:
     from inferwall.config import env_flag
 
@@ -88,13 +101,15 @@ def main(argv: list[str] | None = None) -> int:
 
             config = load_user_config()  # defaults below flags and INFERWALL_* variables
             register_commands(None if config else argv)  # a config file is checked against every command
-            command = typer.main.get_command(app)
+            command = _click_command()
             default_map = None
             if config:
                 from .config_check import config_default_map
 
                 default_map = config_default_map(command, *config)
             rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
+            if rv == 130:  # Typer answers a KeyboardInterrupt with a silent 130; no command returns 130 itself
+                raise KeyboardInterrupt
             return rv if isinstance(rv, int) else 0
         except typer.Exit as exc:
             if isinstance(exc.__cause__, KeyboardInterrupt):  # Typer turns Ctrl-C into a silent Exit(130)
