@@ -502,6 +502,7 @@ def test_an_edited_cache_is_not_used_end_to_end(tmp_path):
     "$INFERWALL estimate --help > /dev/full",
     "$INFERWALL estimate -m llama-3.1-8b -f json >&-",
     "$INFERWALL sweep -m llama-3.1-8b --batch 1..20000:1 -f tsv > /dev/full",
+    f"PYTHONIOENCODING=ascii $INFERWALL check {PLAN} -f markdown",  # not in the issue: an ASCII-only stdout
 ])
 def test_an_unwritable_stdout_is_one_line(tmp_path, line):
     done = cli(tmp_path=tmp_path, shell=line)
@@ -774,3 +775,37 @@ def test_implausible_bare_durations_get_a_note(capsys):
     code, out, err = run(capsys, "plan", "-m", "llama-3.1-8b", "--users", "100", "--max-tpot", "50ms",
                          "--gpus-from", "h100", "-f", "tsv")
     assert "is read as" not in err
+
+
+def test_docs_limits_lists_every_limit_with_its_range():
+    from inferwall.core import limits as L
+
+    text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    table = text.split("| limit |", 1)[1].split("\n\n", 1)[0]
+    rows = {line.split("|")[1].strip().strip("`"): line for line in table.splitlines() if line.startswith("| `")}
+    found = {name: value for name, value in vars(L).items() if isinstance(value, L.Limit)}
+    assert set(rows) == set(found)
+    for name, limit in found.items():
+        assert L.show(limit.high) in rows[name], name
+        assert limit.why in rows[name], name
+
+
+def test_plan_pareto_without_a_decode_step_prints_no_inf(capsys):
+    """Found by scripts/fuzz.py: with one output token the per-user speed is unbounded; say so, never 'inf'."""
+    code, out, err = run(capsys, "plan", "-m", "llama-3.1-8b", "--users", "10", "--output-tokens", "1",
+                         "--gpus-from", "h100", "--pareto", "-f", "tsv")
+    assert code == 0, err
+    assert "no decode step" in err and "inf" not in err.replace("inferwall", "")
+
+
+def test_junit_xml_stays_well_formed_with_control_characters(capsys, tmp_path):
+    """Not in the issue: a scenario name with an escape sequence made the JUnit file invalid XML."""
+    import xml.etree.ElementTree as ET
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text('scenarios:\n  "a\\x1b[31mred\\x07":\n    model: llama-3.1-8b\n    assert: {must_fit: true}\n')
+    report = tmp_path / "report.xml"
+    code, out, err = run(capsys, "check", plan, "--junit", report, "-f", "json")
+    assert code == 0, err
+    case = ET.parse(report).getroot().find("testsuite/testcase")
+    assert case.get("classname") == "a\\x1b[31mred\\x07"

@@ -41,6 +41,10 @@ def emit(text: str) -> None:
 
 
 def _output_problem(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeEncodeError):
+        char = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else "?"
+        return (f"Error: cannot write the output: stdout's encoding ({exc.encoding}) cannot encode {char!r}; "
+                "use a UTF-8 locale or PYTHONIOENCODING=utf-8")
     if sys.stdout is None or isinstance(exc, (AttributeError, ValueError)):
         return "Error: cannot write the output: stdout is closed"
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
@@ -186,7 +190,7 @@ class GuardedStdout:
             return self._stream.write(text)
         except BrokenPipeError:
             raise
-        except OSError as exc:
+        except (OSError, UnicodeEncodeError) as exc:
             raise OutputError(_output_problem(exc)) from None
 
     def flush(self) -> None:

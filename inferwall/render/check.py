@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -116,7 +117,13 @@ def junit_xml(results, plans: list[str], errors: dict[str, str] | None = None) -
     root.set("errors", str(n_errors))
     root.set("time", "0")
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document = ET.tostring(root, encoding="unicode")
+    # XML 1.0 cannot carry control characters (a scenario named "a\x1b[31m"): write them escaped, as text
+    document = _XML_INVALID.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), document)
+    return ("<?xml version='1.0' encoding='utf-8'?>\n" + document).encode("utf-8") + b"\n"
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def target_problem(path: str) -> str | None:
