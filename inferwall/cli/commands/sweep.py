@@ -96,9 +96,9 @@ def sweep(
     out_format = pick_format(fmt)
 
     run = g.GridRun(grid, catalog(catalog_files), skip_invalid=skip_invalid)
-    from ..common import flush_out, write_out
+    from ..common import flush_out
 
-    write = write_out
+    write = sys.stdout.write  # per row, so no wrapper here: the console script's stdout reports its own failures
     streams = out_format not in (Format.table, Format.yaml) and not keys
     progress = None
     if run.total >= PROGRESS_MIN_CONFIGURATIONS and _isatty(sys.stderr) and not (streams and _isatty(sys.stdout)):
