@@ -46,6 +46,31 @@ def _batch(value: Any, what: str) -> int | str:
     return parse_int(value, what, 1, limit=L.BATCH)
 
 
+def _price(value: Any, what: str) -> Any:
+    """One $/GPU-hour for every GPU, or GPU=PRICE pairs (the names are resolved against the catalog later)."""
+    from inferwall.prices import is_price_map
+
+    if not is_price_map(value):
+        return parse_price(value, what)
+    pairs = {}
+    for item in (part.strip() for part in str(value).split(",")):
+        name, eq, amount = (part.strip() for part in item.partition("="))
+        if not (name and eq):
+            raise UnitError(f"{what}: {item!r} in {value!r} is not a GPU=PRICE pair (e.g. h100=2.1,mi300x=2.5)")
+        pairs[name] = parse_price(amount, f"{what} {name}")
+    return pairs
+
+
+def _choice(*valid: str) -> Callable[[Any, str], str]:
+    def parse(value: Any, what: str) -> str:
+        text = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
+        if text not in valid:
+            raise UnitError(f"{what}: {value!r}; valid: {', '.join(valid)}")
+        return text
+
+    return parse
+
+
 def _switch(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
         raise UnitError(f"{what}: must be true or false, got {value!r}")
@@ -81,7 +106,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "flops": _quantity("flops", L.FLOPS),
     "bandwidth": _quantity("bandwidth", L.BANDWIDTH),
     "memory": _quantity("bytes", L.MEMORY),
-    "price": lambda value, what: parse_price(value, what),
+    "price": _price,
     "link_bandwidth": _quantity("bandwidth", L.BANDWIDTH),
     "gpus": _int(L.GPUS),
     "tp": _int(L.GPUS),
@@ -91,6 +116,15 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "batch": _batch,
     "input_tokens": _int(L.TOKENS),
     "output_tokens": _int(L.OUTPUT_TOKENS, 0),
+    "engine": _text,
+    "engine_file": _text,
+    "batching": _choice("continuous", "static"),
+    "num_requests": _int(L.BATCH),
+    "max_running_requests": _int(L.BATCH),
+    "cuda_graph_max_batch": _int(L.BATCH),
+    "chunked_prefill": _choice("on", "off", "true", "false", "yes", "no", "1", "0"),
+    "token_budget": _int(L.TOKENS),
+    "quant": _text,
     "precision": _dtype,
     "weights": _dtype,
     "kv": _dtype,
@@ -104,6 +138,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "collective_latency": _duration,
     "reserve": _quantity("bytes", L.RESERVE),
     "memory_fraction": lambda value, what: parse_fraction(value, what),
+    "strict": _switch,
 }
 
 

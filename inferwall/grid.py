@@ -14,8 +14,8 @@ Items combine: ``--batch 1..8,48,max``. Endpoints are plain numbers, optionally 
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
+from functools import partial
 import itertools
 import math
 import re
@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator
 
 from inferwall.errors import InputError
 from inferwall.fields import BY_NAME, FIELDS
+from inferwall.prices import is_price_map
 
 MAX_CONFIGURATIONS = 1_000_000
 MAX_AXIS_VALUES = 100_000
@@ -129,6 +130,11 @@ class Grid:
             values.update(zip(names, combo))
             yield values
 
+    @property
+    def per_gpu_price(self) -> bool:
+        """Whether --price is a GPU=PRICE map: the price then differs by accelerator without being a list."""
+        return any(is_price_map(v) for v in self.axes.get("price", ()))
+
     def label(self, config: dict[str, Any]) -> str:
         """A short name for a configuration: the values of the varying fields."""
         varying = self.varying
@@ -137,6 +143,18 @@ class Grid:
         if len(varying) == 1:
             return str(config[varying[0]])
         return " ".join(f"{BY_NAME[n].flag.lstrip('-')}={config[n]}" for n in varying)
+
+    def swept(self) -> tuple[str, str]:
+        """(what varies, what is fixed), as typed: ``--gpu h100, h200 x --batch 1 to 256 (9 values)`` and
+        ``--model llama-3.1-70b, --gpus 8``, for a chart's or a table's title."""
+        varied = []
+        for name in self.varying:
+            values = self.axes[name]
+            shown = ", ".join(values) if len(values) <= 4 else f"{values[0]} to {values[-1]} ({len(values)} values)"
+            varied.append(f"{BY_NAME[name].flag} {shown}")
+        fixed = [f"{BY_NAME[n].flag} {v[0]}" for n, v in self.axes.items() if len(v) == 1]
+        fixed += [BY_NAME[n].flag for n, v in self.fixed.items() if v is True]
+        return " x ".join(varied), ", ".join(fixed)
 
     def describe(self, config: dict[str, Any]) -> str:
         """The varying flags of a configuration as they would be typed: ``--gpu h100 --batch 8``."""
@@ -153,7 +171,8 @@ def make_grid(values: dict[str, Any], limit: int = MAX_CONFIGURATIONS) -> Grid:
             if value is not None:
                 fixed[f.name] = value
             continue
-        items = expand(str(value), f.flag)
+        # A GPU=PRICE map is one value (a price per accelerator), not a list of prices to vary.
+        items = [str(value)] if f.name == "price" and is_price_map(value) else expand(str(value), f.flag)
         axes[f.name] = items
     grid = Grid(axes=axes, fixed=fixed)
     if grid.size > limit:
@@ -171,6 +190,13 @@ DEFAULT_COLUMNS = (
     "model", "gpu", "gpus", "tp", "pp", "dp", "batch", "input_tokens", "output_tokens", "weights_dtype",
     "memory.fits", "memory.max_batch", "latency.ttft_s", "latency.tpot_s", "throughput.output_tokens_per_s",
     "decode.bound", "decode.utilization", "cost.usd_per_million_output_tokens", "cost.usd_per_million_tokens_blended",
+)
+
+# Default columns a terminal table may leave out to fit its width, the first one first.
+DROP_ORDER = (
+    "output_tokens", "input_tokens", "pp", "dp", "weights_dtype", "memory.max_batch",
+    "cost.usd_per_million_tokens_blended", "decode.utilization", "tp", "model", "latency.ttft_s", "memory.fits",
+    "decode.bound", "throughput.output_tokens_per_s",
 )
 
 # The scenario column(s) that show a field's value, for adding varied fields to the default columns.
@@ -256,8 +282,14 @@ def resolve_column(name: str, what: str = "column") -> str:
     candidates = [c for c in cols if "." in c and c.split(".", 1)[1] == name]
     if len(candidates) > 1:
         raise InputError(f"ambiguous {what} {name!r}: say {' or '.join(candidates)}")
-    close = difflib.get_close_matches(name, list(cols) + list(aliases), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    shown = FIELD_COLUMNS.get(name, ())  # a flag's name: the column(s) that show its value
+    if len(shown) == 1:
+        return shown[0]
+    if shown:
+        raise InputError(f"{what} {name!r} is {len(shown)} columns: say {', '.join(shown[:-1])} or {shown[-1]}")
+    from inferwall.suggest import did_you_mean
+
+    hint = did_you_mean(name, {c: (c, *[a for a, col in aliases.items() if col == c]) for c in cols if c != "notes"})
     raise InputError(f"unknown {what} {name!r}{hint} (the columns are the JSON keys, e.g. gpu, latency.tpot_s; "
                      "'--columns all' shows them all)")
 
@@ -277,6 +309,10 @@ def pick_columns(text: str | None, grid: Grid | None = None) -> list[str]:
             if grid is not None:
                 for name in grid.varying:
                     out.extend(FIELD_COLUMNS.get(name, ()))
+                if grid.per_gpu_price:
+                    out.extend(FIELD_COLUMNS["price"])
+        elif item not in all_columns() and len(FIELD_COLUMNS.get(item, ())) > 1:
+            out.extend(FIELD_COLUMNS[item])  # -c precision: the three dtypes it sets
         else:
             out.append(resolve_column(item))
     return list(dict.fromkeys(out))
@@ -285,6 +321,7 @@ def pick_columns(text: str | None, grid: Grid | None = None) -> list[str]:
 # ----------------------------------------------------------------- --where and --sort
 
 _WHERE = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>|=)\s*(.*?)\s*$")
+_OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
 
 
 def _literal_number(column: str, text: str) -> float | None:
@@ -352,7 +389,12 @@ def parse_where(text: str) -> Condition:
         raise InputError(f"--where {text!r}: expected COLUMN OP VALUE with OP one of < <= > >= == !=, "
                          "e.g. tpot_s<0.05 or decode.bound==memory")
     column = resolve_column(match[1], "--where column")
-    op = "==" if match[2] == "=" else match[2]
+    if match[2] == "=":
+        name, value = match[1], match[3].strip()
+        numeric = f", or {name}<={value} for at most" if column_kind(column) == "number" else ""
+        raise InputError(f"--where {text!r}: '=' is not an operator (OP is one of {' '.join(_OPERATORS)}); "
+                         f"write {name}=={value} for equality{numeric}")
+    op = match[2]
     raw = match[3].strip().strip("'\"")
     kind = column_kind(column)
     literal: Any
@@ -411,10 +453,12 @@ class GridRun:
     counted in ``skipped`` instead.
     """
 
-    def __init__(self, grid: Grid, catalog, skip_invalid: bool = False) -> None:
+    def __init__(self, grid: Grid, catalog, skip_invalid: bool = False, origins: dict[str, str] | None = None) -> None:
         from inferwall.core import CoreError
         from inferwall.inputs import Options, build
 
+        if origins:  # where the fixed values came from (environment, config file): compare's sources
+            Options = partial(Options, origins=origins)  # noqa: N806
         self.grid, self.catalog = grid, catalog
         self.skipped: list[tuple[dict[str, Any], str]] = []
         self.notes: dict[str, int] = {}
@@ -471,6 +515,15 @@ class GridRun:
             est = estimate(resolved.scenario, resolved.compute_explicit)
             notes = tuple(dict.fromkeys(resolved.notes + est.notes))
             yield config, estimate_record(est, resolved.provenance, notes)
+
+
+def skipped_note(skipped: list[tuple[dict[str, Any], str]], grid: Grid) -> str:
+    """``--skip-invalid``: how many configurations were left out, and why the first one was."""
+    from inferwall.units import plural
+
+    config, why = skipped[0]
+    return (f"note: skipped {plural(len(skipped), 'invalid configuration')} of {grid.size:,}; the first: "
+            f"{grid.describe(config)}: {why}")
 
 
 def note_lines(notes: dict[str, int], total: int, limit: int = 10) -> list[str]:

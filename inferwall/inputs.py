@@ -15,26 +15,25 @@ from inferwall.catalog import Catalog, GpuEntry, ModelEntry, load_model_file
 from inferwall.core import (
     CoreError,
     Efficiency,
+    Engine,
     MemoryPolicy,
     ModelArch,
     Parallelism,
     Precision,
     Scenario,
     Workload,
-    max_batch_for,
     prepare,
 )
 from inferwall.core import limits as L
-from inferwall.core.defaults import default_efficiency, efficiency_class
-from inferwall.core.dtypes import BYTES_PER_ELEMENT, normalize, sixteen_bit_for
+from inferwall.core.dtypes import BYTES_PER_ELEMENT, STORAGE_BITS, normalize, sixteen_bit_for
 from inferwall.errors import InputError
+from inferwall.prices import missing_note, parse_price_spec, unverified_note
 from inferwall.units import (
     UnitError,
     bare_duration_note,
     count,
     parse_fraction,
     parse_int,
-    parse_price,
     parse_quantity,
     parse_seconds,
 )
@@ -71,7 +70,16 @@ class Options:
     batch: Any = None
     input_tokens: Any = None
     output_tokens: Any = None
+    engine: str | None = None
+    engine_file: str | None = None
+    batching: str | None = None
+    num_requests: Any = None
+    max_running_requests: Any = None
+    cuda_graph_max_batch: Any = None
+    chunked_prefill: Any = None
+    token_budget: Any = None
     precision: str | None = None
+    quant: str | None = None
     weights: str | None = None
     kv: str | None = None
     compute: str | None = None
@@ -84,10 +92,13 @@ class Options:
     collective_latency: Any = None
     reserve: Any = None
     memory_fraction: Any = None
+    strict: bool = False  # warnings about the inputs are errors (see input_checks)
+    # field -> where its value came from when not a flag (env, config file, plan line, default): provenance.py
+    origins: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def field_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+        return [f.name for f in fields(cls) if f.name != "origins"]  # the inputs, not where they came from
 
 
 @dataclass(frozen=True)
@@ -181,6 +192,8 @@ def _gpu(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]):
         value = _wrap(parse_quantity, o.flops, "flops", "--flops", limit=L.FLOPS)
         changes["peak_flops"] = {k: value for k in ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")}
         prov["peak_flops"] = "flag --flops (every dtype)"
+    elif entry.compute_estimated:
+        notes.append(entry.estimate_note())
     if o.bandwidth is not None:
         changes["bandwidth_bytes_per_s"] = _wrap(parse_quantity, o.bandwidth, "bandwidth", "--bandwidth", limit=L.BANDWIDTH)
         prov["bandwidth"] = "flag --bandwidth"
@@ -191,12 +204,20 @@ def _gpu(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]):
         changes["scale_up_bytes_per_s"] = _wrap(parse_quantity, o.link_bandwidth, "bandwidth", "--link-bandwidth",
                                                 limit=L.BANDWIDTH)
         prov["link_bandwidth"] = "flag --link-bandwidth"
-    if o.price is not None:
-        changes["price_usd_per_hour"] = _wrap(parse_price, o.price)
-        prov["price"] = "flag --price"
-    elif acc.price_usd_per_hour is not None:
-        verified = "" if entry.price_verified else ", unverified"
-        prov["price"] = f"catalog {acc.id}: {entry.price_source}{verified}"
+    spec = parse_price_spec(o.price, catalog) if o.price is not None else None
+    price = spec.price_for(acc.id) if spec else None
+    if price is not None:
+        changes["price_usd_per_hour"] = price
+        prov["price"] = "flag --price" + (f" ({acc.id} in {spec.text})" if spec.per_gpu else "")
+    else:
+        if spec is not None:
+            notes.append(missing_note(entry, spec))
+        if acc.price_usd_per_hour is not None:
+            prov["price"] = f"catalog {acc.id}: {entry.price_label()}" + (f"; {entry.price_url}" if entry.price_url else "")
+            if not entry.price_verified and spec is None:
+                notes.append(unverified_note(entry))
+    if o.flops is not None or o.bandwidth is not None:
+        notes.append(_borrowed(o, entry, price is not None))
     if changes:
         acc = replace(acc, **changes)
         if any(k in changes for k in ("peak_flops", "bandwidth_bytes_per_s", "memory_bytes")):
@@ -204,12 +225,52 @@ def _gpu(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]):
     return acc, entry
 
 
-def _layout(o: Options, m: ModelArch) -> Parallelism:
-    pp = _int(o.pp, "--pp") if o.pp is not None else 1
-    ep = _int(o.ep, "--ep") if o.ep is not None else 1
-    tp = _int(o.tp, "--tp") if o.tp is not None else None
-    dp = _int(o.dp, "--dp") if o.dp is not None else None
-    gpus = _int(o.gpus, "--gpus") if o.gpus is not None else None
+def _borrowed(o: Options, entry: GpuEntry, price_given: bool) -> str:
+    """The note of a hypothetical chip (--flops/--bandwidth): which properties it takes from the catalog GPU."""
+    acc = entry.accelerator
+    kept = []
+    if o.flops is None:
+        kept.append("peak FLOP/s")
+    if o.bandwidth is None:
+        kept.append(f"bandwidth {acc.bandwidth_bytes_per_s / 1e12:g} TB/s")
+    if o.memory is None:
+        kept.append(f"memory {acc.memory_bytes / 2**30:g} GiB")
+    if o.link_bandwidth is None and acc.scale_up_bytes_per_s:
+        kept.append(f"scale-up link {acc.scale_up_bytes_per_s / 1e9:g} GB/s")
+    if acc.tdp_w:
+        kept.append(f"TDP {acc.tdp_w:g} W (for energy)")
+    if not price_given and acc.price_usd_per_hour is not None:
+        kept.append(f"price ${acc.price_usd_per_hour:g}/GPU-hour")
+    base = f"{acc.id}" + ("" if o.gpu else " (the default --gpu)")
+    flags = ", ".join(f for f, v in (("--memory", o.memory), ("--link-bandwidth", o.link_bandwidth),
+                                     ("--price", None if not price_given else 1)) if v is None)
+    return (f"hypothetical chip: --flops/--bandwidth change {base}; it keeps that GPU's "
+            f"{', '.join(kept)}" + (f" (set them with {flags})" if flags else ""))
+
+
+@dataclass(frozen=True)
+class LayoutRequest:
+    """The layout flags as given (None: not given)."""
+
+    gpus: int | None
+    tp: int | None
+    pp: int | None
+    dp: int | None
+    ep: int
+
+
+def _layout_request(o: Options) -> LayoutRequest:
+    def opt(value: Any, flag: str) -> int | None:
+        return _int(value, flag) if value is not None else None
+
+    return LayoutRequest(gpus=opt(o.gpus, "--gpus"), tp=opt(o.tp, "--tp"), pp=opt(o.pp, "--pp"), dp=opt(o.dp, "--dp"),
+                         ep=opt(o.ep, "--ep") or 1)
+
+
+def _explicit_layout(req: LayoutRequest) -> Parallelism:
+    """The layout when the flags fix it (or one replica spans every GPU, for a model without heads)."""
+    pp, gpus = req.pp or 1, req.gpus
+    tp, dp = req.tp, req.dp
     if gpus is not None:
         if tp is None:
             r = dp or 1
@@ -222,18 +283,39 @@ def _layout(o: Options, m: ModelArch) -> Parallelism:
             dp = gpus // (tp * pp)
         elif tp * pp * dp != gpus:
             raise InputError(f"tp x pp x dp = {tp} x {pp} x {dp} = {tp * pp * dp}, but --gpus is {gpus}; they must match")
-    par = Parallelism(tp=tp or 1, pp=pp, dp=dp or 1, ep=ep)
+    par = Parallelism(tp=tp or 1, pp=pp, dp=dp or 1, ep=req.ep)
     if par.gpus > 10**7:
         raise InputError(f"{par.gpus} GPUs is more than the 10,000,000 this tool evaluates")
     return par
 
 
-def _precision(o: Options, m: ModelArch, acc) -> tuple[Precision, bool, dict[str, str]]:
+def _needs_choice(req: LayoutRequest, m: ModelArch) -> bool:
+    """--gpus without --tp or --dp on a model with heads: inferwall picks the layout."""
+    return req.gpus is not None and req.tp is None and req.dp is None and m.has_attention
+
+
+def _precision(o: Options, m: ModelArch, acc, catalog_recipe: dict | None) -> tuple[Precision, bool, dict[str, str], list[str]]:
     prov: dict[str, str] = {}
+    notes: list[str] = []
     sixteen = sixteen_bit_for(acc) or "bf16"
-    if o.precision:
+    module: dict[str, str] = {}
+    recipe_id = expert_compute = ""
+    if o.quant:
+        recipe_id, recipe = _recipe(o.quant)
+        weights, compute, kv, module = recipe["weights"], recipe["compute"], recipe["kv"], recipe["modules"]
+        expert_compute = recipe["expert_compute"]
+        prov["precision"] = f"--quant {recipe_id}: {recipe['source']}"
+        if o.precision:
+            raise InputError("give --quant or --precision, not both (--weights/--kv/--compute refine either)")
+    elif o.precision:
         base = _dtype(o.precision, "--precision")
-        weights = kv = compute = base
+        weights = compute = base
+        # No common engine quantizes the KV cache to 4 bits: 4-bit precisions keep a 16-bit cache.
+        kv = base if STORAGE_BITS.get(base, 16) >= 8 else sixteen
+        if base == "fp4":
+            weights = "nvfp4" if acc.vendor == "NVIDIA" else "mxfp4"
+            notes.append(f"--precision fp4 stores {weights} (block-scaled: {BYTES_PER_ELEMENT[weights]:g} bytes per "
+                         "weight with its scales); --weights fp4 gives bare 4-bit codes")
         prov["precision"] = "flag --precision"
     else:
         native = normalize(m.native_dtype) if m.native_dtype else "bf16"
@@ -241,8 +323,14 @@ def _precision(o: Options, m: ModelArch, acc) -> tuple[Precision, bool, dict[str
         kv = sixteen
         compute = native if native in QUANTIZED_NATIVE else sixteen
         prov["precision"] = f"model native dtype ({native})" if native != "bf16" else "default 16-bit"
+        if catalog_recipe is not None:
+            recipe_id = catalog_recipe["id"]
+            weights, compute, module = catalog_recipe["weights"], catalog_recipe["compute"], catalog_recipe["modules"]
+            expert_compute = catalog_recipe["expert_compute"]
+            prov["precision"] = f"model native checkpoint ({recipe_id}: {catalog_recipe['source']})"
     if o.weights:
         weights = _dtype(o.weights, "--weights")
+        module, expert_compute = {}, ""
         prov["weights_dtype"] = "flag --weights"
     if o.kv:
         kv = _dtype(o.kv, "--kv")
@@ -250,45 +338,143 @@ def _precision(o: Options, m: ModelArch, acc) -> tuple[Precision, bool, dict[str
     if o.compute:
         compute = _dtype(o.compute, "--compute")
         prov["compute_dtype"] = "flag --compute"
-    return Precision(weights=weights, kv=kv, compute=compute), bool(o.compute), prov
+    prec = Precision(weights=weights, kv=kv, compute=compute, attention_weights=module.get("attention", ""),
+                     expert_weights=module.get("experts", ""), head_weights=module.get("head", ""), recipe=recipe_id,
+                     expert_compute=expert_compute)
+    return prec, bool(o.compute), prov, notes
 
 
-def _efficiency(o: Options, acc, prov: dict[str, str]) -> Efficiency:
-    if o.ideal:
-        eff = Efficiency.ideal()
-        prov["efficiency"] = "--ideal: pure roofline (every factor 1, every overhead 0)"
+def _recipe(name: str) -> tuple[str, dict]:
+    from inferwall.catalog.quant import recipe
+
+    return recipe(name)
+
+
+def _engine(o: Options, acc, prov: dict[str, str], notes: list[str]):
+    from inferwall.catalog.profiles import DEFAULT_ENGINE, load_engine, load_engine_file, resolve
+
+    if o.engine and o.engine_file:
+        raise InputError("give --engine or --engine-file, not both")
+    if o.engine_file:
+        profile = load_engine_file(o.engine_file)
+        prov["engine"] = f"file {o.engine_file}"
     else:
-        eff = default_efficiency(acc)
-        prov["efficiency"] = f"calibrated defaults for {efficiency_class(acc)} (docs/validation.md)"
+        name = o.engine or ("ideal" if o.ideal else DEFAULT_ENGINE)
+        profile = load_engine(name)
+        prov["engine"] = (f"flag --engine {profile.id}" if o.engine else
+                          ("--ideal implies --engine ideal" if o.ideal else f"default engine {profile.id}"))
+    eff, engine, policy, kprov = resolve(acc, profile)
+    prov.update(kprov)
+    if o.ideal and profile.id != "ideal":
+        eff = Efficiency.ideal()
+        prov["efficiency"] = "--ideal: pure roofline (every efficiency 1, every fixed cost 0)"
+    if o.batching is not None:
+        batching = str(o.batching).strip().lower()
+        if batching not in ("continuous", "static"):
+            raise InputError(f"--batching: {o.batching!r}; valid: continuous, static")
+        engine = replace(engine, batching=batching)
+        prov["batching"] = "flag --batching"
+    elif o.ideal:
+        engine = replace(engine, batching="static")
+        prov["batching"] = "--ideal implies --batching static"
+    else:
+        prov["batching"] = f"engine {engine.id} ({engine.batching})"
+    if o.max_running_requests is not None:
+        engine = replace(engine, max_running_requests=_int(o.max_running_requests, "--max-running-requests", limit=L.BATCH))
+        prov["max_running_requests"] = "flag --max-running-requests"
+    if o.cuda_graph_max_batch is not None:
+        engine = replace(engine, cuda_graph_max_batch=_int(o.cuda_graph_max_batch, "--cuda-graph-max-batch", limit=L.BATCH))
+        prov["cuda_graph_max_batch"] = "flag --cuda-graph-max-batch"
+    if o.chunked_prefill is not None:
+        text = str(o.chunked_prefill).strip().lower()
+        if text not in ("on", "off", "true", "false", "yes", "no", "1", "0"):
+            raise InputError(f"--chunked-prefill: {o.chunked_prefill!r}; valid: on, off")
+        engine = replace(engine, chunked_prefill=text in ("on", "true", "yes", "1"))
+        prov["chunked_prefill"] = "flag --chunked-prefill"
+    if o.token_budget is not None:
+        budget = _int(o.token_budget, "--token-budget", limit=L.TOKENS)
+        engine = replace(engine, max_tokens_per_iteration=budget)
+        policy = replace(policy, prefill_chunk_tokens=budget)
+        prov["max_tokens_per_iteration"] = "flag --token-budget"
+    return profile, _efficiency(o, eff, prov), engine, _memory_policy(o, policy, prov)
+
+
+def _efficiency(o: Options, eff: Efficiency, prov: dict[str, str]) -> Efficiency:
+    """The user's efficiency flags over the profile's: --mfu sets every GEMM dtype (attention keeps its class),
+    --overhead the exposed host time per iteration, --layer-overhead the kernel floor per layer."""
     changes: dict[str, Any] = {}
-    for name, flag in (("mfu", "--mfu"), ("mbu", "--mbu"), ("link_efficiency", "--link-efficiency")):
-        value = getattr(o, name)
-        if value is not None:
-            changes[name] = _wrap(parse_fraction, value, flag)
-            prov[name] = f"flag {flag}"
+    if o.mfu is not None:
+        mfu = _wrap(parse_fraction, o.mfu, "--mfu")
+        changes.update(mfu=mfu, gemm=tuple((k, mfu) for k, _ in eff.gemm), weight_only=mfu)
+        prov["mfu"] = "flag --mfu (every GEMM dtype; attention keeps its own efficiency)"
+    if o.mbu is not None:
+        changes["mbu"] = _wrap(parse_fraction, o.mbu, "--mbu")
+        prov["mbu"] = "flag --mbu (weight and activation streaming; decode attention keeps its own)"
+    if o.link_efficiency is not None:
+        link = _wrap(parse_fraction, o.link_efficiency, "--link-efficiency")
+        changes.update(link_efficiency=link, all_to_all_efficiency=link, scale_out_efficiency=link)
+        prov["link_efficiency"] = "flag --link-efficiency (all-reduce, all-to-all, scale-out)"
     if o.overhead is not None:
-        changes["step_overhead_s"] = _wrap(parse_seconds, o.overhead, "--overhead", limit=L.OVERHEAD)
-        prov["step_overhead"] = "flag --overhead"
+        changes.update(host_per_iteration_s=_wrap(parse_seconds, o.overhead, "--overhead", limit=L.OVERHEAD),
+                       host_per_request_s=0.0, host_hidden_fraction=0.0)
+        prov["step_overhead"] = "flag --overhead (host time per iteration, fully exposed; replaces the engine's)"
     if o.layer_overhead is not None:
-        changes["layer_overhead_s"] = _wrap(parse_seconds, o.layer_overhead, "--layer-overhead", limit=L.OVERHEAD)
-        prov["layer_overhead"] = "flag --layer-overhead"
+        per_layer = _wrap(parse_seconds, o.layer_overhead, "--layer-overhead", limit=L.OVERHEAD)
+        kernels = eff.kernels_per_layer or 1.0
+        changes.update(kernel_floor_s=per_layer / kernels, kernels_per_layer=kernels)
+        prov["layer_overhead"] = "flag --layer-overhead (kernel floor x kernels per layer)"
     if o.collective_latency is not None:
-        changes["collective_latency_s"] = _wrap(parse_seconds, o.collective_latency, "--collective-latency",
-                                                limit=L.OVERHEAD)
-        prov["collective_latency"] = "flag --collective-latency"
+        latency = _wrap(parse_seconds, o.collective_latency, "--collective-latency", limit=L.OVERHEAD)
+        changes.update(collective_latency_s=latency, all_to_all_latency_s=latency)
+        prov["collective_latency"] = "flag --collective-latency (all-reduce and all-to-all)"
     return replace(eff, **changes) if changes else eff
 
 
-def _memory_policy(o: Options, prov: dict[str, str]) -> MemoryPolicy:
-    policy = MemoryPolicy()
+def _memory_policy(o: Options, policy: MemoryPolicy, prov: dict[str, str]) -> MemoryPolicy:
     changes: dict[str, Any] = {}
     if o.reserve is not None:
         changes["reserve_bytes"] = _wrap(parse_quantity, o.reserve, "bytes", "--reserve", limit=L.RESERVE)
         prov["reserve"] = "flag --reserve"
     if o.memory_fraction is not None:
         changes["memory_fraction"] = _wrap(parse_fraction, o.memory_fraction, "--memory-fraction")
-        prov["memory_fraction"] = "flag --memory-fraction"
+        prov["memory_fraction"] = f"flag --memory-fraction (of {policy.fraction_of} memory, the engine's semantics)"
     return replace(policy, **changes) if changes else policy
+
+
+def _choose_layout(scenario: Scenario, req: LayoutRequest, notes: list[str]) -> Parallelism:
+    """--gpus alone: the widest tensor group inside the scale-up domain that divides the heads and the GPUs, data
+    parallelism across replicas, and pipeline stages only when one domain cannot hold the model."""
+    from inferwall.core.layout import divisors, is_valid
+    from inferwall.core.memory import max_batch_for
+
+    gpus, pp_given, ep = req.gpus, req.pp, req.ep
+    m, acc = scenario.model, scenario.accelerator
+    domain = max(acc.scale_up_domain, 1)
+    pps = [pp_given] if pp_given else [p for p in divisors(gpus, limit=64) if p <= max(m.num_layers, 1)]
+    fallback = None
+    for pp in pps:
+        if gpus % pp:
+            continue
+        per_stage = gpus // pp
+        tps = sorted((t for t in divisors(per_stage, limit=1 << 20) if t <= domain), reverse=True)
+        for tp in tps:
+            par = Parallelism(tp=tp, pp=pp, dp=per_stage // tp, ep=ep)
+            if not is_valid(m, par):
+                continue
+            fallback = fallback or par
+            if max_batch_for(replace(scenario, parallelism=par)) >= 1:
+                if par.tp * par.pp != gpus or par.dp > 1 or pp > 1:
+                    notes.append(f"layout: {gpus} GPUs as --tp {tp}" + (f" --pp {pp}" if pp > 1 else "")
+                                 + (f" --dp {par.dp}" if par.dp > 1 else "") + " (the widest tensor group inside the "
+                                 f"{domain}-GPU scale-up domain that divides the heads; give --tp to choose)")
+                return par
+            break  # a narrower tensor group holds less: add pipeline stages instead
+    if fallback is None:
+        raise InputError(f"no valid layout of {gpus} GPUs for {m.id}: tensor parallelism must divide its "
+                         f"{m.num_heads} heads within the {domain}-GPU scale-up domain; give --tp/--pp/--dp")
+    notes.append(f"layout: no layout of {gpus} GPUs holds {m.id}; showing --tp {fallback.tp} --pp {fallback.pp}"
+                 + (f" --dp {fallback.dp}" if fallback.dp > 1 else ""))
+    return fallback
 
 
 def build(o: Options, catalog: Catalog) -> Resolved:
@@ -297,15 +483,22 @@ def build(o: Options, catalog: Catalog) -> Resolved:
     notes: list[str] = []
     model, model_entry = _model(o, catalog, prov, notes)
     acc, gpu_entry = _gpu(o, catalog, prov, notes)
-    par = _layout(o, model)
-    precision, compute_explicit, pprov = _precision(o, model, acc)
+    req = _layout_request(o)
+    par = _explicit_layout(req)
+    native_recipe = None
+    if model_entry is not None and getattr(model_entry, "native_quant", None) and not o.precision and not o.quant:
+        native_recipe = _recipe(model_entry.native_quant)[1] | {"id": model_entry.native_quant}
+    precision, compute_explicit, pprov, pnotes = _precision(o, model, acc, native_recipe)
     prov.update(pprov)
-    eff = _efficiency(o, acc, prov)
-    mem = _memory_policy(o, prov)
+    notes.extend(pnotes)
+    _profile, eff, engine, mem = _engine(o, acc, prov, notes)
     input_tokens = (_int(o.input_tokens, "--input-tokens", limit=L.TOKENS) if o.input_tokens is not None
                     else DEFAULT_INPUT_TOKENS)
     output_tokens = (_int(o.output_tokens, "--output-tokens", 0, limit=L.OUTPUT_TOKENS) if o.output_tokens is not None
                      else DEFAULT_OUTPUT_TOKENS)
+    from inferwall.input_checks import check_context
+
+    notes.extend(check_context(model, model_entry, input_tokens, output_tokens, o.strict))
     batch_text = str(o.batch).strip().lower() if o.batch is not None else "1"
     batch_max = batch_text == "max"
     batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch", limit=L.BATCH)
@@ -316,17 +509,47 @@ def build(o: Options, catalog: Catalog) -> Resolved:
             line = bare_duration_note(text, _wrap(parse_seconds, text, flag, limit=L.OVERHEAD), flag, plausible)
             if line:
                 notes.append(line)
-    scenario = Scenario(accelerator=acc, model=model, precision=precision, parallelism=par,
-                        workload=Workload(batch=batch, input_tokens=input_tokens, output_tokens=output_tokens),
-                        efficiency=eff, memory=mem)
+    num_requests = _int(o.num_requests, "--num-requests", limit=L.BATCH) if o.num_requests is not None else None
+    if num_requests is not None and engine.batching != "continuous":
+        raise InputError("--num-requests is a run of an in-flight-batching engine; it needs --batching continuous")
+    workload = Workload(batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, num_requests=num_requests,
+                        batch_max=batch_max)
+    scenario = Scenario(accelerator=acc, model=model, precision=precision, parallelism=par, workload=workload,
+                        efficiency=eff, memory=mem, engine=engine)
+    if _needs_choice(req, model):
+        from inferwall.core.dtypes import resolve_precision
+
+        resolved_prec, _ = resolve_precision(acc, precision, compute_explicit)
+        par = _choose_layout(replace(scenario, precision=resolved_prec), req, notes)
+        scenario = replace(scenario, parallelism=par)
     prepared, core_notes = prepare(scenario, compute_explicit)
     notes.extend(core_notes)
     if batch_max:
-        best = max_batch_for(prepared)
-        if best == 0:
-            notes.append("--batch max: the weights alone do not fit; showing batch 1")
-            best = 1
+        best, why = _batch_max(prepared)
         scenario = replace(scenario, workload=replace(scenario.workload, batch=best))
-        prov["batch"] = f"--batch max: the largest batch that fits ({best})"
+        prov["batch"] = f"--batch max: {best} ({why})"
+        if best == 1 and why == "the weights alone do not fit":
+            notes.append("--batch max: the weights alone do not fit; showing batch 1")
+    from inferwall.provenance import label_origins
+
+    prov = label_origins(prov, o)
     return Resolved(scenario=scenario, compute_explicit=compute_explicit, model_entry=model_entry,
                     gpu_entry=gpu_entry, provenance=prov, notes=tuple(dict.fromkeys(notes)), batch_max=batch_max)
+
+
+def _batch_max(s: Scenario) -> tuple[int, str]:
+    """The largest batch: the KV fit in a static batch; under continuous batching the smallest of the KV fit and
+    the engine's caps (running requests, the token budget), with the one that binds."""
+    from inferwall.core.memory import max_batch_for
+
+    fit = max_batch_for(s)
+    if fit == 0:
+        return 1, "the weights alone do not fit"
+    limits = [(fit, "the KV cache fit")]
+    if s.engine.batching == "continuous":
+        if s.engine.max_running_requests:
+            limits.append((s.engine.max_running_requests, f"the {s.engine.id} cap on running requests"))
+        if s.engine.max_tokens_per_iteration:
+            limits.append((s.engine.max_tokens_per_iteration, "the token budget per iteration"))
+    best, why = min(limits, key=lambda x: x[0])
+    return best, f"{why} binds"

@@ -25,7 +25,6 @@ Pure logic: YAML is read through ``inferwall.catalog.yamlio`` (safe loading, no 
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import sys
@@ -114,9 +113,9 @@ class Plan:
 
 
 def _suggest(name: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(name, valid, n=2, cutoff=0.6)
-    if not close and name.replace("-", "_") in valid:
-        close = [name.replace("-", "_")]
+    from inferwall.suggest import close_names
+
+    close = [name.replace("-", "_")] if name.replace("-", "_") in valid else close_names(name, valid, n=2)
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
@@ -370,11 +369,56 @@ def _binding(kind: AssertionKind, row: dict[str, Any]) -> str:
     return ""
 
 
+# Assertions that a configuration which does not fit in memory cannot meet: it would not run at all.
+NEEDS_A_RUNNING_CONFIGURATION = ("usd", "seconds", "rate", "fraction")
+
+_WRITTEN_UNIT = re.compile(r"^\s*[-+0-9.eE_]+\s*([A-Za-zµ%/$]*)\s*$")
+_DECIMAL_BYTES = {"TB": 1e12, "GB": 1e9, "MB": 1e6, "KB": 1e3, "kB": 1e3}
+_DURATIONS = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def value_text(kind: AssertionKind, value: Any, written: str = "") -> str:
+    """A value of an assertion's metric for people, in the unit the plan wrote its threshold in
+    (``min_headroom: 10GiB`` shows ``10 GiB``, ``max_tpot_s: 50ms`` shows ``15.26 ms``)."""
+    from inferwall.units import binary_bytes, number, seconds
+
+    if value is None or isinstance(value, tuple):
+        return "-"
+    if kind.unit == "bool":
+        return "yes" if value else "NO"
+    if not math.isfinite(value):
+        return "-"
+    match = _WRITTEN_UNIT.match(written.strip().removeprefix("$")) if written else None
+    unit = match[1] if match else ""
+    if kind.unit == "bytes":
+        if unit.removesuffix("B") in ("Ti", "Gi", "Mi", "Ki"):
+            return binary_bytes(value, unit)
+        if unit in _DECIMAL_BYTES:
+            return f"{value / _DECIMAL_BYTES[unit]:.4g} {unit}"
+        return binary_bytes(value)
+    if kind.unit == "seconds":
+        return f"{value / _DURATIONS[unit]:.4g} {unit}" if unit in _DURATIONS else seconds(value)
+    if kind.unit == "usd":
+        return f"${value:,.2f}" if value >= 1 else f"${value:.3g}"
+    if kind.unit == "fraction":
+        return f"{value:.3g}" if written and not unit else (f"{value * 100:.3g}%" if value >= 0.001
+                                                              else f"{value * 100:.2g}%")
+    return number(value)
+
+
 def check_scenario(plan: Plan, sc: PlanScenario, row: dict[str, Any]) -> list[Result]:
-    """Evaluate a scenario's assertions against its estimate (a flat row)."""
-    from inferwall.units import seconds, si
+    """Evaluate a scenario's assertions against its estimate (a flat row).
+
+    A scenario that does not fit in memory fails every cost, latency, throughput and utilization assertion,
+    saying why, unless the plan says ``must_fit: false`` (a what-if on numbers that could not run)."""
+    from inferwall.units import plural
 
     results = []
+    written_fit = next((a.threshold for a in sc.assertions if a.kind.name == "must_fit"), None)
+    unfit = row.get("memory.fits") is False and written_fit is not False
+    need = row.get("memory.min_gpus")
+    smallest = f"the smallest replica that fits is {plural(need, 'GPU')}" if need else "no replica searched fits"
+    why = f"does not fit in memory ({smallest})"
     for a in sc.assertions:
         kind = a.kind
         metric = kind.metric
@@ -385,9 +429,9 @@ def check_scenario(plan: Plan, sc: PlanScenario, row: dict[str, Any]) -> list[Re
                              "(an encoder, or output_tokens <= 1); this assertion does not apply")
         actual = row.get(metric)
         if actual is None:
-            why = (f"{row.get('gpu')} has no price; set price: in the scenario or defaults" if kind.unit == "usd"
-                   else "the estimate has no value for it")
-            raise InputError(f"{plan.at(a.where)}: {a.where}: cannot check {metric}: {why}")
+            why_none = (f"{row.get('gpu')} has no price; set price: in the scenario or defaults" if kind.unit == "usd"
+                        else "the estimate has no value for it")
+            raise InputError(f"{plan.at(a.where)}: {a.where}: cannot check {metric}: {why_none}")
         threshold = a.threshold
         if isinstance(threshold, tuple):  # min_headroom as a share of usable memory
             threshold = threshold[1] * (row.get("memory.usable_bytes_per_gpu") or 0.0)
@@ -397,20 +441,24 @@ def check_scenario(plan: Plan, sc: PlanScenario, row: dict[str, Any]) -> list[Re
             passed = actual <= threshold
         else:
             passed = actual >= threshold
-        fmt = {"seconds": seconds, "bytes": lambda v: si(v, "B")}.get(kind.unit, lambda v: f"{v:.4g}")
+        shown = lambda v: value_text(kind, v, a.text)  # noqa: E731
         if kind.op == "is":
-            detail = "fits" if actual else (f"does not fit; the smallest replica that fits is {row.get('memory.min_gpus')} GPUs"
-                                            if row.get("memory.min_gpus") else "does not fit")
+            detail = "fits" if actual else f"does not fit; {smallest}"
         else:
             rel = {"<=": ">" if not passed else "<=", ">=": "<" if not passed else ">="}[kind.op]
-            detail = f"{metric} = {fmt(actual)} {rel} {fmt(threshold)}"
+            detail = f"{metric} = {shown(actual)} {rel} {shown(threshold)}"
+            if unfit and kind.unit in NEEDS_A_RUNNING_CONFIGURATION:
+                passed = False
+                detail = f"{why}: it cannot run, so {metric} = {shown(actual)} is not achievable (must_fit: false " \
+                         "in the plan checks the numbers anyway)"
         results.append(Result(plan=plan.path, scenario=sc.name, assertion=kind.name, metric=metric,
                               op=kind.op if kind.op != "is" else "==", threshold=threshold, threshold_text=a.text,
                               actual=actual, passed=passed, bound=_binding(kind, row), detail=detail, line=a.line))
     return results
 
 
-def resolve_plan(plan: Plan, catalog, overrides: dict[str, Any]) -> list[tuple[PlanScenario, Any]]:
+def resolve_plan(plan: Plan, catalog, overrides: dict[str, Any],
+                 override_origins: dict[str, str] | None = None) -> list[tuple[PlanScenario, Any]]:
     """Build every scenario (overrides replace plan fields); build errors point at the plan's lines."""
     from inferwall.core import CoreError
     from inferwall.inputs import Options, build
@@ -418,8 +466,10 @@ def resolve_plan(plan: Plan, catalog, overrides: dict[str, Any]) -> list[tuple[P
     out = []
     for sc in plan.scenarios:
         values = {**sc.fields, **overrides}
+        origins = {k: f"plan {plan.at(where)} ({where})" for k, where in sc.origins.items() if k not in overrides}
+        origins.update({k: v for k, v in (override_origins or {}).items() if k in overrides})
         try:
-            out.append((sc, build(Options(**values), catalog)))
+            out.append((sc, build(Options(**values, origins=origins), catalog)))
         except (InputError, CoreError) as exc:
             raise _plan_error(plan, sc, exc, overrides) from None
     return out

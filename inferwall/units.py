@@ -213,10 +213,10 @@ def parse_int(text: str | int, what: str, minimum: int = 1, limit: Limit | None 
 
 def si(value: float, unit: str = "", digits: int = 3) -> str:
     """Format ``value`` with a decimal SI prefix: ``si(3.35e12, 'B/s')`` -> ``3.35 TB/s``."""
-    if value is None:
-        return "-"
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g} {unit}".strip()
+    if value is None or not math.isfinite(value):
+        return "-"  # people never read "inf" or "nan"; machine formats carry null
+    if value == 0:
+        return f"0 {unit}".strip()
     prefixes = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""),
                 (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")]
     mag = abs(value)
@@ -228,7 +228,7 @@ def si(value: float, unit: str = "", digits: int = 3) -> str:
 
 def seconds(value: float | None) -> str:
     """Format a duration: ``0.0267`` -> ``26.7 ms``."""
-    if value is None:
+    if value is None or not math.isfinite(value):
         return "-"
     if value >= 3600:
         return f"{value / 3600:.3g} h"
@@ -256,9 +256,49 @@ def parse_seconds(text: str | float | int, what: str, allow_zero: bool = True, l
 
 def count(value: float | None) -> str:
     """Format a count the way model sizes are written: ``70.6B``, ``1.6T``, ``124M``."""
-    if value is None:
+    if value is None or not math.isfinite(value):
         return "-"
     for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= factor:
             return f"{value / factor:.3g}{suffix}"
     return f"{value:.3g}"
+
+
+# ----------------------------------------------------------------- numbers for people (one style everywhere)
+
+
+def number(value: float | None) -> str:
+    """A plain number in tables and sentences: grouped digits from 1,000 on (``56,948``), else 3-4 significant
+    figures (``189.9``, ``3.6``, ``0.123``). Machine formats keep full precision instead."""
+    if value is None or isinstance(value, bool) or not math.isfinite(value):
+        return "-"
+    mag = abs(value)
+    if mag >= 1e15:
+        return f"{value:.4g}"
+    if mag >= 999.95:
+        return f"{value:,.0f}"
+    if mag >= 1:
+        return f"{value:.4g}"
+    return f"{value:.3g}"
+
+
+_BINARY_UNITS = ((2.0**40, "TiB"), (2.0**30, "GiB"), (2.0**20, "MiB"), (2.0**10, "KiB"))
+
+
+def binary_bytes(value: float | None, unit: str | None = None) -> str:
+    """Memory capacity in binary units, as catalogs and engines state it: ``85899345920`` -> ``80 GiB``.
+    ``unit`` forces one of TiB, GiB, MiB, KiB, B."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    factors = dict((u, f) for f, u in _BINARY_UNITS)
+    if unit is None:
+        unit = next((u for f, u in _BINARY_UNITS if abs(value) >= f * 0.9995), "B")
+    if unit == "B":
+        return f"{value:,.0f} B"
+    return f"{value / factors[unit]:.4g} {unit}"
+
+
+def plural(n: int | float, word: str, many: str | None = None) -> str:
+    """``plural(1, "GPU")`` -> ``1 GPU``; ``plural(8, "GPU")`` -> ``8 GPUs``."""
+    shown = f"{int(n):,}" if float(n).is_integer() else f"{n:g}"
+    return f"{shown} {word if n == 1 else (many or word + 's')}"

@@ -149,9 +149,36 @@ class Files:
             write("c-empty.yaml", ""), write("c-catalog.yaml", f"estimate: {{catalog: [{b / 'cat-ok.yaml'}]}}\n"),
             str(b / "missing-config.yaml"),
         ]
+        row = ("- {{id: r{i}, group: mine, engine: vLLM 0.11, hardware: {{name: H100 80GB HBM3, count: 1}}, model: "
+               "{{name: Llama 3.1 8B Instruct}}, precision: {{weights: bf16}}, parallelism: {{tp: 1}}, workload: "
+               "{{batch: {batch}, input_len: {isl}, output_len: 256}}, metric: tpot_ms, value: {value}}}\n")
+        rows = lambda *cases: "".join(row.format(i=i, batch=bt, isl=isl, value=v)  # noqa: E731
+                                      for i, (bt, isl, v) in enumerate(cases))
+        good = [(1, 1024, 7.8), (32, 1024, 11.5), (128, 1024, 22.0)]
+        self.measurements = [
+            write("rows-ok.yaml", rows(*good)),
+            write("rows-zero.yaml", rows(*good, (8, 1024, 0))),
+            write("rows-negative.yaml", rows(*good, (8, 1024, -5))),
+            write("rows-subnormal.yaml", rows(*good, (8, 1024, "1.0e-320"))),
+            write("rows-inf.yaml", rows(*good, (8, 1024, ".inf"), (8, ".inf", 1.0))),
+            write("rows-huge.yaml", rows(*good, (10**12, 10**300, 1.0), (0, 1024, 1.0))),
+            write("rows-map.yaml", "rows: 1\n"),
+            write("rows.csv", "id,group,engine,hardware.name,model.name,precision.weights,parallelism.tp,"
+                              "workload.batch,workload.input_len,workload.output_len,metric,value\n"
+                              "c1,mine,vLLM,H100,Llama 3.1 8B Instruct,bf16,1,8,1024,256,tpot_ms,9.0\n"
+                              "c2,mine,vLLM,H100,Llama 3.1 8B Instruct,bf16,x,nan,1024,256,tpot_ms,inf\n"),
+            write("bench.json", json.dumps({"completed": 100, "total_input_tokens": 102400, "total_output_tokens": 25600,
+                                            "output_throughput": 1234.5, "mean_ttft_ms": 80.0, "mean_tpot_ms": 20.0,
+                                            "max_concurrency": 16, "num_prompts": 100, "backend": "vllm",
+                                            "model_id": "meta-llama/Llama-3.1-8B-Instruct"})),
+            write("bench-zero.json", json.dumps({"completed": 0, "total_input_tokens": 0, "total_output_tokens": 0,
+                                                 "output_throughput": 0, "mean_ttft_ms": 1e308, "mean_tpot_ms": -1,
+                                                 "max_concurrency": 0, "num_prompts": 0, "backend": "vllm"})),
+            str(b / "missing.yaml"), "/dev/zero", "",
+        ]
         fifo = b / "fifo.yaml"
         os.mkfifo(fifo)
-        for group in (self.plans, self.catalogs, self.models, self.configs):
+        for group in (self.plans, self.catalogs, self.models, self.configs, self.measurements):
             group.append(str(fifo))
         (b / "out").mkdir()
         os.mkfifo(b / "out" / "fifo.png")
@@ -297,6 +324,15 @@ def generate(rng: random.Random, files: Files) -> list[str]:
                 args += [flag, rng.choice(pool)]
         if rng.random() < 0.2:
             args.append("--pareto")
+    elif command == "calibrate":
+        args = ["calibrate", *rng.sample(files.measurements, rng.randint(1, 2)), "--rounds", rng.choice(["0", "1"])]
+        args += _scenario(rng, files, False, most=2)[:2] if rng.random() < 0.3 else []
+        for flag, pool, p in (("--engine", ["vllm", "trtllm", "zz", "sglang"], 0.3),
+                              ("--output", [files.junits[0].replace(".xml", ".yaml")] + files.junits[1:], 0.2),
+                              ("--id", ["mine", "", "x" * 300], 0.1), ("--gpu", ["h100", "zz"], 0.2)):
+            if rng.random() < p:
+                args += [flag, rng.choice(pool)]
+        args += _common(rng, files)
     else:  # roofline
         args = ["roofline", *_scenario(rng, files, False, exclude=("--gpu",)), *_common(rng, files, chart=True)]
         if rng.random() < 0.5:
@@ -307,7 +343,7 @@ def generate(rng: random.Random, files: Files) -> list[str]:
 
 
 COMMAND_NAMES = ("estimate", "compare", "sweep", "check", "gpus", "models", "schema", "catalog", "scale", "bounds",
-                 "implied", "trend", "intensity", "plan", "roofline")
+                 "implied", "trend", "intensity", "plan", "roofline", "calibrate")
 
 ENV_CHOICES = {
     "INFERWALL_GPU": ["h200", "zz", "a100"],

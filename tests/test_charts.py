@@ -377,3 +377,82 @@ def test_readme_image_exists():
     png = Path(__file__).resolve().parents[1] / "docs" / "roofline.png"
     assert _png_size(png.read_bytes()) == (800, 500)
     assert "docs/roofline.png" in (png.parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- extreme values, legends, titles
+
+
+def _row(peak: float, bandwidth: float, gpu: str = "x") -> cd.RooflineRow:
+    return cd.RooflineRow(gpu=gpu, model="m", compute_dtype="bf16", batch=1, peak_flops_per_s=peak,
+                          bandwidth_bytes_per_s=bandwidth, ridge_point_flops_per_byte=peak / bandwidth, mfu=0.7,
+                          mbu=0.8, prefill_ai=500.0, prefill_flops_per_s=0.5 * peak, prefill_bound="compute",
+                          decode_ai=1.0, decode_flops_per_s=0.8 * bandwidth, decode_bound="memory")
+
+
+@pytest.mark.parametrize("peak", [1e-320, 1e-300, 1e300, 1e308])
+def test_extreme_values_draw_without_error_or_warning(peak, recwarn):
+    """Issue 15 §8: --flops 1e-320 (math domain error) and 1e308 (overflow, NaN axis limits) crashed the charts."""
+    chart = cd.roofline_chart([_row(peak, 3e12)], "extreme")
+    text = draw(chart, width=80)
+    assert text.startswith("extreme")
+    for panel in chart.panels:
+        for lo, hi in cd.limits(cd.drawable(panel)):
+            assert 0 < lo < hi < float("inf")
+    if HAS_MATPLOTLIB:
+        from inferwall.render.image_chart import render_image
+
+        assert render_image(chart, "png").startswith(b"\x89PNG")
+    assert not recwarn.list  # no library warning reaches stderr
+
+
+@pytest.mark.parametrize("flops", ["1e-320", "1e308"])
+def test_extreme_flops_never_crash_a_chart(capsys, tmp_path, flops):
+    """The CLI path: a chart is drawn, or (once inputs are bounded) the value is refused with exit 2; never exit 3,
+    never a warning, and with --chart --output the terminal chart follows the image."""
+    argv = ["estimate", "-m", "llama-3.1-8b", "--flops", flops, "--chart"]
+    if HAS_MATPLOTLIB:
+        argv += ["--output", str(tmp_path / "z.png")]
+    code, out, err = run(capsys, *argv)
+    assert code in (0, 2), err
+    assert "Warning" not in err and "Internal error" not in err
+    if code == 0:
+        assert out.startswith("Roofline:")
+
+
+def test_several_gpus_share_one_legend_entry_each_and_no_ridge_labels_on_the_plot():
+    """Issue 14 item 19: the multi-GPU roofline's ridge labels overlapped and its legend took ~40% of the image."""
+    rows = [_row(989.5e12, 3.35e12, "nvidia-h100"), _row(989.5e12, 4.8e12, "nvidia-h200"),
+            _row(1307e12, 5.3e12, "amd-mi300x")]
+    chart = cd.roofline_chart(rows, "three")
+    labels = [e.label for e in chart.legend]
+    assert len(labels) == 3 + 2 + 1  # one per GPU (with its ridge point), one per phase, the ridge marker
+    assert labels[0].startswith("h100 roof:") and labels[0].endswith("ridge 295 FLOP/byte")
+    (panel,) = chart.panels
+    assert all(a.text == "" for a in panel.annotations) and len(panel.annotations) == 3
+    assert {s.marker for s in panel.series if s.line == "none"} == {"circle", "triangle"}
+
+
+def test_sweep_title_says_what_was_swept(capsys, term):
+    code, out, err = run(capsys, "sweep", "-m", "llama-3.1-8b", "--gpu", "h100,h200", "--batch", "1..64", "--chart")
+    assert code == 0, err
+    title = " ".join(out.split("\n\n")[0].split())
+    assert title == ("Sweep of --gpu h100, h200 x --batch 1 to 64 (7 values): 14 configurations; "
+                     "--model llama-3.1-8b")
+
+
+def test_trend_chart_draws_the_roofline_ratio_on_the_same_years(capsys, term):
+    code, out, err = run(capsys, "trend", *SEED, "--batch", "1000", "--years", "4", "--from-catalog", "--chart")
+    assert code == 0, err
+    assert "memory time / compute time of a decode step" in out and "memory-bound from 2025" in out
+    from inferwall.cli.charting import trend_chart
+    from inferwall.core.trend import TrendRates
+    from inferwall.core.trend import trend as run_trend
+    from inferwall.catalog import load_catalog
+    from inferwall.inputs import Options, build
+
+    cat = load_catalog()
+    r = build(Options(params="1.6T", precision="fp8", gpus=20, flops="3e15", bandwidth="3TB/s", ideal=True,
+                      batch=1000), cat)
+    result = run_trend(r.scenario, years=4, rates=TrendRates(), catalog=[e.accelerator for e in cat.gpus.values()])
+    chart = trend_chart(result, "t", 1000)
+    assert len({cd.limits(p)[0] for p in chart.panels}) == 1  # every panel over the same years

@@ -29,7 +29,7 @@ scenarios:
     assert:
       max_tpot_s: 1
   tight:
-    batch: 256
+    batch: 32
     assert:
       max_tpot_s: 1ms
       must_fit: true
@@ -274,3 +274,61 @@ def test_commands_take_catalog(capsys, tmp_path):
     code, out, err = run(capsys, "check", plan, "--catalog", extra)
     assert code == 0, err
     os.environ.pop("INFERWALL_CATALOG", None)
+
+
+# --------------------------------------------------------------------------- plans that cannot run (issue 14 item 1)
+
+UNFIT = """\
+scenarios:
+  big:
+    model: llama-3.1-405b
+    gpu: h100
+    gpus: 2
+    price: 2
+    assert:
+      max_tpot_s: 10s
+      max_usd_per_million_output_tokens: 1000
+      min_output_tokens_per_s: 1
+"""
+
+
+def test_a_plan_that_does_not_fit_fails_every_performance_assertion(capsys, tmp_path):
+    code, out, err = run(capsys, "check", write(tmp_path, UNFIT), "-f", "json")
+    data = json.loads(out)
+    assert code == 1 and data["failed"] == 3
+    for r in data["results"]:
+        assert r["passed"] is False
+        assert r["detail"].startswith("does not fit in memory (the smallest replica that fits is ")
+        assert "cannot run" in r["detail"]
+    # the numbers alone would pass: the estimate's own values are under every threshold
+    tpot = next(r for r in data["results"] if r["assertion"] == "max_tpot_s")
+    assert tpot["actual"] < tpot["threshold"]
+    assert "check: 3 of 3 assertions failed; first: big: max_tpot_s: does not fit in memory" in err
+
+
+def test_must_fit_false_checks_the_numbers_of_a_plan_that_does_not_fit(capsys, tmp_path):
+    plan = write(tmp_path, UNFIT.replace("      max_tpot_s: 10s\n", "      max_tpot_s: 10s\n      must_fit: false\n"))
+    code, out, err = run(capsys, "check", plan, "-f", "json")
+    data = json.loads(out)
+    assert code == 0 and data["failed"] == 0, err
+    assert "does not fit" in err  # the note still says so
+
+
+# --------------------------------------------------------------------------- units as the plan wrote them (item 14)
+
+
+def test_thresholds_echo_the_unit_the_plan_wrote(capsys, tmp_path):
+    plan = write(tmp_path, "scenarios:\n  a:\n    model: llama-3.1-8b\n    assert:\n      min_headroom: 10GiB\n"
+                           "      max_tpot_s: 50ms\n  b:\n    model: llama-3.1-8b\n    assert:\n"
+                           "      min_headroom: 20GB\n      max_ttft_s: 2\n")
+    code, out, err = run(capsys, "check", plan, "-f", "markdown")
+    assert code == 0, err
+    _, machine, _ = run(capsys, "check", plan, "-f", "json")
+    rows = {(r["scenario"], r["assertion"]): r for r in json.loads(machine)["results"]}
+    headroom_gib = rows["a", "min_headroom"]["actual"] / 2**30
+    assert f"| {headroom_gib:.4g} GiB | >= 10 GiB |" in out  # not "10.7 GB"
+    assert f"| {rows['b', 'min_headroom']['actual'] / 1e9:.4g} GB | >= 20 GB |" in out
+    assert f"| {rows['a', 'max_tpot_s']['actual'] * 1e3:.4g} ms | <= 50 ms |" in out
+    assert "10.7 GB" not in out
+    code, table, _ = run(capsys, "check", plan, "-f", "table")
+    assert "10 GiB" in table and f"{headroom_gib:.4g} GiB" in table

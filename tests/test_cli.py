@@ -96,8 +96,13 @@ def test_table_never_truncates_numbers(capsys, monkeypatch):
 def test_batch_max_uses_the_largest_batch_that_fits(capsys):
     code, out, _ = run(capsys, "estimate", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "max", "-f", "json")
     d = json.loads(out)
+    # the engine runs the smallest of the KV-cache fit and its cap on running requests, and says which binds
+    assert d["scenario"]["batch"] == min(d["memory"]["max_batch"], d["scenario"]["max_running_requests"]) > 100
+    assert d["memory"]["fits"] is True and "binds" in d["sources"]["batch"]
+    code, out, _ = run(capsys, "estimate", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "max", "--batching",
+                       "static", "-f", "json")
+    d = json.loads(out)  # a static batch is limited by memory alone
     assert d["scenario"]["batch"] == d["memory"]["max_batch"] > 100
-    assert d["memory"]["fits"] is True
 
 
 def test_fp8_on_a100_falls_back_with_a_note_or_errors_when_explicit(capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +96,8 @@ def test_bad_value_is_one_line_exit_2(capsys):
 
 
 # Every estimate flag takes a list in compare and changes the result.
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "tests" / "configs"
 SHAPE = {"--layers": "32", "--heads": "32", "--kv-heads": "8", "--head-dim": "128"}
 
 
@@ -137,6 +140,16 @@ VALUES = {
     "collective_latency": (["-m", "llama-3.1-70b", "--gpus", "8"], "1us,50us"),
     "reserve": (["-m", "llama-3.1-8b"], "1GiB,4GiB"),
     "memory_fraction": (["-m", "llama-3.1-8b"], "0.8,0.9"),
+    "engine": (["-m", "llama-3.1-8b", "--batch", "64"], "vllm,trtllm"),
+    "engine_file": (["-m", "llama-3.1-8b", "--batch", "64"],
+                    f"{CONFIGS}/engine-slow-host.yaml,{ROOT}/specs/engines/sglang.yaml"),
+    "batching": (["-m", "llama-3.1-8b", "--batch", "64"], "continuous,static"),
+    "num_requests": (["-m", "llama-3.1-8b", "--batch", "max"], "300,3000"),
+    "max_running_requests": (["-m", "llama-3.1-8b", "--batch", "max"], "64,256"),
+    "cuda_graph_max_batch": (["-m", "llama-3.2-1b", "--gpu", "b200", "--batch", "2"], "1,512"),
+    "chunked_prefill": (["-m", "llama-3.1-8b", "--batch", "8", "-i", "16384"], "on,off"),
+    "token_budget": (["-m", "llama-3.1-8b", "--batch", "32", "-i", "4096"], "2048,8192"),
+    "quant": (["-m", "llama-3.1-8b"], "modelopt-fp8,awq-int4"),
 }
 
 
@@ -155,4 +168,5 @@ def test_every_flag_takes_a_list_and_has_an_effect(capsys, f):
 
 def test_ideal_switch_applies_to_every_column(capsys):
     code, out, _ = run(capsys, "compare", "-m", "llama-3.1-8b", "--gpu", "h100,h200", "--ideal", "-f", "json")
-    assert all(r["scenario"]["mfu"] == 1.0 and r["scenario"]["step_overhead_s"] == 0 for r in json.loads(out))
+    assert all(r["scenario"]["mfu"] == 1.0 and r["scenario"]["host_per_iteration_s"] == 0
+               and r["scenario"]["engine"] == "ideal" for r in json.loads(out))

@@ -153,7 +153,7 @@ def test_bounds_seed_280b_a100(capsys):
     assert round(d["memory_forward_passes_per_s"]) == 4
     e = d["estimate"]
     # ideal, batch 1, memory-bound: the estimate sits exactly on the bandwidth bound
-    assert e["tokens_per_s"] == pytest.approx(d["memory_forward_passes_per_s"], rel=1e-9)
+    assert e["decode_tokens_per_s"] == pytest.approx(d["memory_forward_passes_per_s"], rel=1e-9)
     assert e["multiple_of_memory_bound"] == pytest.approx(1.0) and e["bound"] == "memory"
     assert e["critical_batch"] in (153, 154)  # the bounds' ratio, 153.0
     assert "FLOP-bound: 557.1" in err
@@ -162,11 +162,40 @@ def test_bounds_seed_280b_a100(capsys):
 def test_bounds_calibrated_estimate_lies_between(capsys):
     d, _ = run_json(capsys, "bounds", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64")
     e = d["estimate"]
-    assert d["memory_forward_passes_per_s"] < e["tokens_per_s"] < d["compute_forward_passes_per_s"]
-    assert e["fraction_of_compute_bound"] == pytest.approx(e["tokens_per_s"] / d["compute_forward_passes_per_s"])
+    assert d["memory_forward_passes_per_s"] < e["decode_tokens_per_s"] < d["compute_forward_passes_per_s"]
+    assert e["fraction_of_compute_bound"] == pytest.approx(e["decode_tokens_per_s"] / d["compute_forward_passes_per_s"])
     fleet, _ = run_json(capsys, "bounds", "-m", "llama-3.1-70b", "--gpus", "16", "--tp", "8", "--batch", "64")
-    assert fleet["compute_forward_passes_per_s"] == pytest.approx(2 * d["compute_forward_passes_per_s"])
+    assert fleet["compute_forward_passes_per_s_all_replicas"] == pytest.approx(2 * d["compute_forward_passes_per_s"])
     assert fleet["compute_forward_passes_per_s_per_gpu"] == pytest.approx(d["compute_forward_passes_per_s_per_gpu"])
+
+
+def test_forward_passes_per_s_means_per_replica_in_every_command(capsys):
+    """One key, one meaning (issue 15 §22): estimate's bounds section and the bounds command agree on
+    compute_forward_passes_per_s with two replicas; the fleet's figure has its own name."""
+    args = ("-m", "llama-3.1-70b", "--gpus", "16", "--tp", "8", "--batch", "64")
+    est, _ = run_json(capsys, "estimate", *args)
+    b, _ = run_json(capsys, "bounds", *args)
+    assert est["scenario"]["dp"] == 2
+    for key in ("compute_forward_passes_per_s", "memory_forward_passes_per_s"):
+        assert b[key] == pytest.approx(est["bounds"][key], rel=1e-12)
+        assert b[f"{key}_all_replicas"] == pytest.approx(2 * est["bounds"][key], rel=1e-12)
+    code, out, err = run(capsys, "estimate", *args, "--explain")
+    assert "GPUs per replica × peak" in err and "GPUs × peak" not in err
+
+
+def test_bounds_names_decode_tokens_apart_from_output_tokens(capsys):
+    """bounds' decode tokens/s leaves out prefill and estimate's output tokens/s includes it (issue 14 item 8):
+    both appear, named apart, and the latter equals estimate's throughput exactly."""
+    args = ("-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64")
+    est, _ = run_json(capsys, "estimate", *args)
+    b, _ = run_json(capsys, "bounds", *args)
+    e = b["estimate"]
+    assert "tokens_per_s" not in e
+    assert e["output_tokens_per_s"] == pytest.approx(est["throughput"]["output_tokens_per_s"], rel=1e-12)
+    assert e["decode_tokens_per_s"] == pytest.approx(64 / est["decode"]["step_time_s"], rel=1e-12)
+    assert e["decode_tokens_per_s"] > e["output_tokens_per_s"]  # prefill takes time that decoding does not
+    code, out, err = run(capsys, "bounds", *args, "-f", "table")
+    assert "decode tokens/s (decode steps only" in out and "output tokens/s with prefill" in out
 
 
 # --------------------------------------------------------------------------- implied

@@ -15,11 +15,12 @@ def test_seed_derivation_substitutes_the_numbers(capsys):
     code, out, err = run(capsys, *SEED, "--explain", "-f", "json")
     assert code == 0
     data = json.loads(out)  # data stays on stdout, the derivation goes to stderr
-    assert "memory time = bytes per GPU / (bandwidth × MBU) = 8.000e+10 B / (3.000e+12 B/s × 1) = **26.7 ms**" in err
+    assert "memory time = bytes per GPU / (bandwidth × efficiency) = 8.000e+10 B / (3.000e+12 B/s × 1) = **26.7 ms**" in err
     assert seconds(data["decode"]["compute_time_s"]) == "53.3 µs" and "**53.3 µs**" in err
     assert "utilization" in err and "**0.2%**" in err
     assert "from batch ≈ 500 it is **compute-bound**" in err  # 3e15 / 3e12 x 1 byte / 2 FLOPs per weight
-    assert "flag --params" in err and "flag --flops" in err and "--ideal: pure roofline" in err
+    assert "flag --params" in err and "flag --flops" in err and "--ideal implies --engine ideal" in err
+    assert "engine ideal: the pure roofline" in err
 
 
 def test_markdown_explain_is_the_whole_output(capsys):
@@ -28,7 +29,9 @@ def test_markdown_explain_is_the_whole_output(capsys):
     assert code == 0 and out.startswith("# How inferwall estimated llama-3.1-70b")
     assert "catalog llama-3.1-70b (specs/models.yaml)" in out
     assert "gpu source: [checked] stas00/ml-engineering" in out  # the catalog entry's cited source
-    assert "calibrated defaults for NVIDIA" in out
+    assert "kernel physics for hopper (specs/kernels.yaml) with engine vllm" in out
+    assert "## Batching: continuous (in-flight), engine vllm" in out
+    assert "expected error: **±" in out  # the calibration band of its regime
     assert "## What would move the bottleneck" in out
     code, data, _ = run(capsys, "estimate", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64", "-f", "json")
     d = json.loads(data)["decode"]

@@ -33,7 +33,7 @@ VALUES = {
     "--compute": ["fp8", "bf16"],
     "--flops": ["3e15", "fast"],
     "--bandwidth": ["3TB/s"],
-    "--price": ["2", "$3/h", "free"],
+    "--price": ["2", "$3/h", "free", "h100=2.1,mi300x=2.5", "a100=1.5", "h100=-1", "h1000=2"],
     "--mfu": ["0.5", "2"],
     "--layer-overhead": ["50us"],
     "--memory-fraction": ["0.9"],

@@ -95,7 +95,7 @@ def test_where():
     assert g.parse_where("tpot_s < 50ms")(row)
     assert g.parse_where("latency.tpot_s<=40ms")(row)
     assert g.parse_where("fits==true")(row) and not g.parse_where("fits!=true")(row)
-    assert g.parse_where("fits=yes")(row)
+    assert g.parse_where("fits==yes")(row)
     assert g.parse_where("gpu==*h100*")(row) and not g.parse_where("gpu!=*h100*")(row)
     assert g.parse_where("decode.bound==memory")(row)
     assert g.parse_where("memory.headroom_bytes_per_gpu>10GiB")(row)

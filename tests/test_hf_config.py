@@ -11,9 +11,10 @@ import pytest
 from inferwall.catalog.hf_config import model_from_hf_config
 from inferwall.core.architecture import active_params, embedding_params, total_params
 from inferwall.errors import InputError
+from shared_data import REFERENCE_MODELS as REFERENCE
+from shared_data import require
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "models.yaml"
 TOLERANCE = 0.02
 
 
@@ -108,8 +109,7 @@ def test_every_fixture_has_a_case():
 
 @pytest.fixture(scope="module")
 def reference():
-    if not REFERENCE.exists():
-        pytest.skip(f"reference catalog not found at {REFERENCE}")
+    require(REFERENCE)
     yaml = pytest.importorskip("yaml")
     return {entry["id"]: entry for entry in yaml.safe_load(REFERENCE.read_text())["models"]}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -525,7 +526,10 @@ def test_a_command_that_prints_nothing_works_with_stdout_closed(tmp_path):
 def test_a_broken_pipe_exits_0_quietly_in_the_full_cli(tmp_path, line):
     done = cli(tmp_path=tmp_path, shell=f"set -o pipefail; {line}")
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    # nothing but the notes of a run that wrote its whole result before the reader left (gpus: a few KB)
+    assert all(row.startswith("note: ") for row in done.stderr.splitlines()), done.stderr
+    if "sweep" in line:
+        assert done.stderr == ""
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -566,12 +570,14 @@ def test_ctrl_c_inside_a_command_is_reported(capsys, monkeypatch):
 
 
 def test_catalog_notes_do_not_precede_an_error(capsys):
+    from inferwall.catalog import load_catalog
+
     code, out, err = run(capsys, "estimate", "-m", "llama-3.1-8b", "--catalog", ROOT / "specs" / "gpus.yaml",
-                         "--gpus", "3")
+                         "--tp", "3")
     one_line_error(code, out, err, "tp=3 does not divide")
     code, out, err = run(capsys, "estimate", "-m", "llama-3.1-8b", "--catalog", ROOT / "specs" / "gpus.yaml",
                          "-f", "json")
-    assert code == 0 and err.count("overrides the entry") == 37  # a result keeps its notes
+    assert code == 0 and err.count("overrides the entry") == len(load_catalog().gpus)  # a result keeps its notes
 
 
 def test_an_unwritable_home_adds_no_matplotlib_warnings(tmp_path):
@@ -583,7 +589,7 @@ def test_an_unwritable_home_adds_no_matplotlib_warnings(tmp_path):
     done = cli("estimate", "-m", "llama-3.1-8b", "--output", image, "-f", "json", tmp_path=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stderr == f"chart: wrote {image}\n"
-    failed = cli("estimate", "-m", "llama-3.1-8b", "--output", tmp_path / "x.png", "--gpus", "3",
+    failed = cli("estimate", "-m", "llama-3.1-8b", "--output", tmp_path / "x.png", "--tp", "3",
                  tmp_path=tmp_path, env=env)
     one_line_error(failed.returncode, failed.stdout, failed.stderr, "tp=3")
 
@@ -655,11 +661,14 @@ def test_every_field_parser_agrees_with_the_scenario_builder():
               "ep": "2e7", "batch": "2e9", "input_tokens": "2e9", "output_tokens": "2e9", "mfu": "1e-7",
               "mbu": "1e-7", "link_efficiency": "1e-7", "overhead": "3601", "layer_overhead": "3601",
               "collective_latency": "3601", "reserve": "1e19", "memory_fraction": "1e-7", "precision": "fp7",
-              "weights": "fp7", "kv": "fp7", "compute": "fp7", "ideal": "yes", "model": "", "gpu": ""}
+              "weights": "fp7", "kv": "fp7", "compute": "fp7", "ideal": "yes", "model": "", "gpu": "",
+              "engine": "", "engine_file": "", "quant": "", "strict": "yes", "batching": "sideways",
+              "num_requests": "2e9", "max_running_requests": "2e9", "cuda_graph_max_batch": "2e9",
+              "chunked_prefill": "maybe", "token_budget": "2e9"}
     for f in FIELDS:
         with pytest.raises(InputError):
             parse_field(f.name, beyond[f.name], f.name)
-        if f.name in ("model", "gpu", "ideal"):
+        if f.name in ("model", "gpu", "ideal", "strict", "engine", "engine_file", "quant"):
             continue  # text and switches: build treats "" as not given, and flags pass booleans
         options = dict(base, **{f.name: beyond[f.name]})
         with pytest.raises(USAGE_ERRORS):
@@ -762,7 +771,7 @@ def test_params_suffixes_in_either_case(capsys, text, value):
 def test_implausible_bare_durations_get_a_note(capsys):
     code, out, err = run(capsys, "estimate", "-m", "llama-3.1-8b", "--overhead", "5", "-f", "json")
     assert code == 0 and "--overhead 5 is read as 5 seconds" in err and "e.g. 5ms" in err
-    assert json.loads(out)["scenario"]["step_overhead_s"] == 5
+    assert json.loads(out)["scenario"]["host_per_iteration_s"] == 5
     for quiet in (["--overhead", "5ms"], ["--overhead", "0.002"], ["--layer-overhead", "0.5"]):
         code, out, err = run(capsys, "estimate", "-m", "llama-3.1-8b", *quiet, "-f", "json")
         assert code == 0 and "is read as" not in err, (quiet, err)
@@ -789,10 +798,11 @@ def test_docs_limits_lists_every_limit_with_its_range():
 
 def test_plan_pareto_without_a_decode_step_prints_no_inf(capsys):
     """Found by scripts/fuzz.py: with one output token the per-user speed is unbounded; say so, never 'inf'."""
-    code, out, err = run(capsys, "plan", "-m", "llama-3.1-8b", "--users", "10", "--output-tokens", "1",
-                         "--gpus-from", "h100", "--pareto", "-f", "tsv")
-    assert code == 0, err
-    assert "no decode step" in err and "inf" not in err.replace("inferwall", "")
+    for model, extra in (("llama-3.1-8b", ["--output-tokens", "1"]), ("bert-base-uncased", [])):
+        code, out, err = run(capsys, "plan", "-m", model, "--users", "10", *extra, "--gpus-from", "h100", "--pareto",
+                             "-f", "tsv")
+        assert code in (0, 1), err
+        assert not re.search(r"\binf\b", err + out), err
 
 
 def test_junit_xml_stays_well_formed_with_control_characters(capsys, tmp_path):
@@ -806,3 +816,41 @@ def test_junit_xml_stays_well_formed_with_control_characters(capsys, tmp_path):
     assert code == 0, err
     case = ET.parse(report).getroot().find("testsuite/testcase")
     assert case.get("classname") == "a\\x1b[31mred\\x07"
+
+
+CALIBRATION_ROW = ("- {{id: r{i}, group: mine, engine: vLLM 0.11, hardware: {{name: H100 80GB HBM3, count: 1}}, "
+                   "model: {{name: Llama 3.1 8B Instruct}}, precision: {{weights: bf16}}, parallelism: {{tp: 1}}, "
+                   "workload: {{batch: {batch}, input_len: 1024, output_len: 256}}, metric: tpot_ms, value: {value}}}\n")
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "1.0e-320", ".inf", ".nan"])
+def test_calibrate_skips_measurements_that_are_not_positive_finite_numbers(capsys, tmp_path, bad):
+    """Found by scripts/fuzz.py: a measured 0 divided by zero, a negative one hit a math domain error (exit 3)."""
+    rows = tmp_path / "rows.yaml"
+    rows.write_text("".join(CALIBRATION_ROW.format(i=i, batch=b, value=v)
+                            for i, (b, v) in enumerate([(1, 7.8), (32, 11.5), (8, bad)])))
+    code, out, err = run(capsys, "calibrate", rows, "--rounds", "1", "-f", "json")
+    assert code == 0, err
+    assert [s["id"] for s in json.loads(out)["skipped"]] == ["r2"]
+    only_bad = tmp_path / "bad.yaml"
+    only_bad.write_text(CALIBRATION_ROW.format(i=0, batch=8, value=bad))
+    code, out, err = run(capsys, "calibrate", only_bad, "--rounds", "0")
+    one_line_error(code, out, err, "no usable rows")
+    assert "skipped; the first, r0: " in err  # the reason is in the error line itself, not in dropped notes
+
+
+def test_calibrate_output_is_checked_before_the_fit(capsys, tmp_path):
+    rows = tmp_path / "rows.yaml"
+    rows.write_text(CALIBRATION_ROW.format(i=0, batch=1, value=7.8))
+    target = _fifo(tmp_path / "profile.yaml")
+    code, out, err = run(capsys, "calibrate", rows, "--output", target)
+    one_line_error(code, out, err, "is a FIFO")
+    code, out, err = run(capsys, "calibrate", "")
+    one_line_error(code, out, err, "empty file name")
+
+
+def test_every_column_draws_in_a_table(capsys):
+    """Found by scripts/fuzz.py: nested breakdowns (prefill.kernel_times) crashed `sweep -f table -c all`."""
+    code, out, err = run(capsys, "sweep", "--params", "7B,8B", "-f", "table", "--columns", "all")
+    assert code == 0, err
+    assert "kernel_times" in out and "Traceback" not in err

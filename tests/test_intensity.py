@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -28,8 +27,8 @@ from hypothesis import strategies as st
 
 from inferwall.core.intensity import OPERATORS, OperatorCost, operator_breakdown
 from inferwall.core.types import CoreError, ModelArch
+from shared_data import CALIBRATION, require
 
-CALIBRATION = Path(__file__).resolve().parents[2] / "shared" / "validation" / "calibration.yaml"
 TOLERANCE = 0.05
 
 # Kim et al. Table 1 shapes.
@@ -87,8 +86,7 @@ def rows_by_operator(model: ModelArch, seq_len: int) -> dict[str, OperatorCost]:
 
 def load_kim_rows() -> list[dict]:
     yaml = pytest.importorskip("yaml")
-    if not CALIBRATION.is_file():
-        pytest.skip(f"calibration set not found at {CALIBRATION} (the shared validation checkout is absent)")
+    require(CALIBRATION)
     with CALIBRATION.open(encoding="utf-8") as fh:
         cases = yaml.safe_load(fh)
     return [c for c in cases if c.get("group") == "analytic_kim2023"]

@@ -39,7 +39,7 @@ def scenarios(draw):
     acc = Accelerator(id="g", memory_bytes=draw(st.floats(8e9, 300e9)), bandwidth_bytes_per_s=draw(st.floats(1e11, 1e13)),
                       peak_flops={"bf16": draw(st.floats(1e13, 5e15))}, scale_up_bytes_per_s=draw(st.floats(1e9, 1e12)),
                       scale_up_domain=draw(st.sampled_from([1, 8, 72])), price_usd_per_hour=draw(st.floats(0.1, 20)))
-    eff = draw(st.sampled_from([Efficiency(), Efficiency.ideal(), Efficiency(mfu=0.4, mbu=0.6, step_overhead_s=1e-3)]))
+    eff = draw(st.sampled_from([Efficiency(), Efficiency.ideal(), Efficiency(mfu=0.4, mbu=0.6, host_per_iteration_s=1e-3, kernel_floor_s=3e-6, kernels_per_layer=10)]))
     w = Workload(batch=draw(st.integers(1, 4096)), input_tokens=draw(st.integers(1, 32768)),
                  output_tokens=draw(st.integers(2, 4096)))
     return Scenario(acc, m, Precision(), Parallelism(tp=tp, pp=pp, dp=draw(st.integers(1, 4))), w, eff)

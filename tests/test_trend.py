@@ -77,7 +77,8 @@ def test_from_catalog_lists_real_ops_per_byte(capsys):
     assert real["nvidia-h100-sxm-80gb"]["year"] == 2022
     assert real["nvidia-a100-80gb-sxm"]["ridge_flops_per_byte"] == pytest.approx(312e12 / 2.039e12)
     assert real["nvidia-v100-sxm2-32gb"]["ridge_flops_per_byte"] == pytest.approx(125e12 / 0.9e12)  # fp16 only
-    assert "apple-m2-ultra" not in real  # no FLOP/s listed
+    assert real["apple-m2-ultra"]["ridge_flops_per_byte"] == pytest.approx(27.2e12 / 0.8e12)  # Apple's GPU FLOP/s
+    assert "intel-xeon-gold-6242" not in real  # no 16-bit FLOP/s listed
     years = [r["year"] for r in rows]
     assert years == sorted(years)
     assert sum(r["source"] == "projection" for r in rows) == 4
@@ -108,3 +109,37 @@ def test_bad_input_is_one_line_exit_2(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and needle in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_roofline_ratio_grows_at_the_memory_wall_rate_apart_from_fixed_costs(capsys):
+    """Issue 14 item 9: with calibrated fixed costs held, the full estimate drifts towards its fixed costs, but the
+    paper's argument is the roofline: memory time over compute time grows (3.0/1.6)^(y/2), and trend says so."""
+    rows, err = run_json(capsys, "trend", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64", "--years", "10")
+    base = rows[0]["memory_to_compute"]
+    assert base == pytest.approx(rows[0]["memory_time_s"] / rows[0]["compute_time_s"])
+    for r in rows:
+        assert r["memory_to_compute"] == pytest.approx(base * (3.0 / 1.6) ** (r["years_ahead"] / 2), rel=1e-6)
+        assert r["roofline_bound"] == ("memory" if r["memory_to_compute"] > 1 else "compute")
+    # the full estimate, with today's fixed costs, is not bound by the roofline's term in later years
+    assert any(r["bound"] != r["roofline_bound"] for r in rows)
+    assert "On the roofline alone (apart from fixed costs), a decode step at batch 64 is memory-bound throughout" in err
+    assert "held at today's values" in err
+
+
+def test_the_roofline_flip_is_reported_when_it_happens(capsys):
+    """Seed model at batch 1000 with --ideal has no fixed costs: the roofline and the estimate flip together."""
+    rows, err = run_json(capsys, "trend", *SEED, "--batch", "1000", "--years", "10")
+    flip = next(r for r in rows if r["roofline_bound"] != rows[0]["roofline_bound"])
+    assert flip["year"] == 2025 and flip["roofline_bound"] == "memory"
+    assert "compute-bound until 2025, memory-bound from then" in err
+
+
+def test_fixed_costs_can_be_scaled_with_a_stated_assumption(capsys):
+    held, _ = run_json(capsys, "trend", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64", "--years", "10")
+    scaled, err = run_json(capsys, "trend", "-m", "llama-3.1-70b", "--gpus", "8", "--batch", "64", "--years", "10",
+                           "--fixed-cost-speedup", "3")
+    assert scaled[0]["tpot_s"] == pytest.approx(held[0]["tpot_s"])
+    assert scaled[-1]["tpot_s"] < held[-1]["tpot_s"]
+    assert [r["memory_to_compute"] for r in scaled] == pytest.approx([r["memory_to_compute"] for r in held])
+    assert "3x faster every 2 years" in err
+    assert scaled[-1]["bound"] != "overhead"  # with fixed costs shrinking as fast as FLOP/s, memory binds again

@@ -17,6 +17,12 @@ from .yamlio import load_builtin, load_document
 
 DTYPES_IN_CATALOG = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
 CATALOG_ENV = "INFERWALL_CATALOG"
+# The chip generations specs/gpus.yaml's header lists (they select kernel efficiencies; unknown ones fall back to
+# generic). The test suite holds every built-in entry to this list; user files may name others.
+ARCHITECTURES = ("volta", "turing", "ampere", "ada", "hopper", "blackwell", "blackwell-geforce", "cdna2", "cdna3",
+                 "cdna4", "rdna3", "gaudi", "tpu", "neuron", "apple", "xe2", "cpu")
+# What joins accelerators inside one scale-up domain (scale_up.kind). "none": a single device (domain 1).
+SCALE_UP_KINDS = ("nvlink", "pcie", "xgmi", "ici", "neuronlink", "gaudi-roce", "none")
 
 
 def specs_dir() -> str:
@@ -40,6 +46,31 @@ class GpuEntry:
     sources: tuple[str, ...]
     notes: str = ""
     measured_matmul: dict[str, float] = field(default_factory=dict)
+    scale_up_kind: str = ""  # one of SCALE_UP_KINDS; "" when a user file does not say
+    compute_estimated: bool = False  # peak FLOP/s derived by us (cores x clock x ops), not published by the vendor
+    compute_derivation: str = ""  # the arithmetic behind an estimated peak, shown wherever the number is used
+    price_provider: str | None = None
+    price_basis: str | None = None  # on-demand, serverless, capacity-block, spot
+    price_as_of: str | None = None
+    price_url: str | None = None  # where the price was read (price.source)
+
+    def price_label(self, status: bool = True) -> str:
+        """'Lambda on-demand, as of <date>, verified' (or 'UNVERIFIED placeholder'); '' without a catalog price."""
+        if self.accelerator.price_usd_per_hour is None:
+            return ""
+        parts = [" ".join(x for x in (self.price_provider, self.price_basis) if x)]
+        if self.price_as_of:
+            parts.append(f"as of {self.price_as_of}")
+        if status:
+            parts.append("verified" if self.price_verified else "UNVERIFIED placeholder")
+        return ", ".join(p for p in parts if p)
+
+    def estimate_note(self) -> str:
+        """The note every result computed from an estimated peak carries; '' for published peaks."""
+        if not self.compute_estimated:
+            return ""
+        return (f"{self.accelerator.id}: peak FLOP/s is an estimate, not a vendor figure "
+                f"({self.compute_derivation or 'see the catalog entry'})")
 
 
 @dataclass(frozen=True)
@@ -56,9 +87,23 @@ class ModelEntry:
     max_context: int | None
     sources: tuple[str, ...]
     notes: str = ""
+    mtp_layers: int = 0  # multi-token-prediction (draft) layers shipped in the checkpoint, not in num_layers
+    native_quant: str | None = None  # the specs/quant.yaml recipe the published checkpoint follows
+    params_published_total: float | None = None  # the source's precise count of the weights the core counts
 
 
 # ----------------------------------------------------------------- parsing entries
+
+
+def _scale_up_kind(up: Fields | None) -> str:
+    """The scale-up fabric: ``scale_up.kind``, else read from its name (a PCIe-only part says so)."""
+    if up is None:
+        return ""
+    kind = up.str("kind", "") or ""
+    if kind:
+        return kind
+    name = str(up.data.get("name") or "").lower()
+    return "pcie" if "pcie" in name and "nvlink" not in name else ""
 
 
 def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
@@ -89,10 +134,23 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
                 value = mm.quantity(key, "flops", None, limit=L.FLOPS)
                 if value is not None:
                     measured[key] = value
+    estimated = f.bool("compute_estimated", False)
+    derivation = f.str("compute_derivation", "") or ""
+    if estimated and not derivation:
+        raise f.fail("compute_derivation", "missing: an estimated peak (compute_estimated: true) must show its "
+                                           "arithmetic, e.g. \"40 cores x 128 ALUs x 2 x 1.398 GHz\"")
+    if estimated and not peak:
+        raise f.fail("compute", "compute_estimated is true but no peak is given")
     up = f.sub("scale_up")
+    kind = (up.str("kind", "") or "") if up else ""
+    if kind and kind not in SCALE_UP_KINDS:
+        raise up.fail("kind", f"unknown kind {kind!r}; valid: {', '.join(SCALE_UP_KINDS)}")
     out = f.sub("scale_out")
     price = f.sub("price")
     usd = price.number("usd_per_hour", minimum=0, limit=L.PRICE) if price else None
+    verified = price.data.get("verified") if price else None
+    if price is not None and verified is not None and not isinstance(verified, bool):
+        raise price.fail("verified", f"must be true or false, got {verified!r}")
     acc = Accelerator(
         id=gid,
         name=f.str("name", gid) or gid,
@@ -107,6 +165,7 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         price_usd_per_hour=usd,
         release_year=f.int("release_year", None, minimum=1900, limit=L.RELEASE_YEAR),
         architecture=f.str("architecture", "") or "",
+        scale_up_kind=_scale_up_kind(up),
     )
     price_source = None
     if price:
@@ -114,22 +173,32 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
                                                  price.data.get("as_of")) if x)
     return GpuEntry(
         accelerator=acc, aliases=tuple(f.list_of_str("aliases")), kind=f.str("kind", "gpu") or "gpu",
-        source_file=source_file, price_source=price_source,
-        price_verified=(price.data.get("verified") if price else None),
+        source_file=source_file, price_source=price_source, price_verified=verified,
         sources=tuple(f.list_of_str("sources")), notes=str(f.data.get("notes") or ""), measured_matmul=measured,
+        scale_up_kind=kind, compute_estimated=estimated, compute_derivation=derivation,
+        price_provider=_price_text(price, "provider"), price_basis=_price_text(price, "basis"),
+        price_as_of=_price_text(price, "as_of"), price_url=_price_text(price, "source"),
     )
 
 
-def _window(att: Fields | None, layers: int) -> tuple[int, int]:
+def _price_text(price: Fields | None, key: str) -> str | None:
+    value = price.data.get(key) if price else None
+    return None if value is None else str(value)
+
+
+def _window(att: Fields | None, layers: int) -> tuple[int, int, str]:
     if att is None:
-        return 0, 0
+        return 0, 0, "sliding"
     window = att.int("window", 0, minimum=0, limit=L.WINDOW) or 0
     if not window:
-        return 0, 0
+        return 0, 0, "sliding"
     count = att.int("window_layers", layers, minimum=0, limit=L.LAYERS)
     if count > layers:
         raise att.fail("window_layers", f"must be <= num_layers ({layers}), got {count}")
-    return window, count
+    kind = att.str("window_kind", "sliding") or "sliding"
+    if kind not in ("sliding", "chunked"):
+        raise att.fail("window_kind", f"must be sliding or chunked, got {kind!r}")
+    return window, count, kind
 
 
 def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
@@ -149,7 +218,9 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
                   params_derived_active=f.number("params_derived_active", None, limit=L.PARAMS),
                   max_context=f.int("max_context", None, minimum=1, limit=L.WINDOW),
                   sources=tuple(f.list_of_str("sources")),
-                  notes=str(f.data.get("notes") or ""))
+                  notes=str(f.data.get("notes") or ""), mtp_layers=f.int("mtp_layers", 0, minimum=0, limit=L.LAYERS) or 0,
+                  native_quant=f.str("native_quant", None),
+                  params_published_total=f.number("params_published_total", None, minimum=1, limit=L.PARAMS))
     if hidden is None:
         # Known only by its parameter counts (e.g. the rumored GPT-4): a bare model.
         if total is None:
@@ -185,7 +256,7 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
             v_head_dim=att.int("v_head_dim", minimum=1, limit=L.HEAD_DIM),
             q_lora_rank=att.int("q_lora_rank", 0, limit=L.HIDDEN) or 0,
         )
-    window, window_layers = _window(att, layers)
+    window, window_layers, window_kind = _window(att, layers)
     encoder = f.bool("encoder", False)
     hidden_size = f.int("hidden_size", minimum=1, limit=L.HIDDEN)
     model = ModelArch(
@@ -197,7 +268,8 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
         ffn_matrices=3 if ffn_type == "gated" else 2,
         vocab_size=f.int("vocab_size", minimum=1, limit=L.VOCAB),
         tie_embeddings=bool(f.data.get("tie_word_embeddings") or False),
-        encoder=encoder, window=window, window_layers=window_layers, moe=moe, mla=mla, native_dtype=native,
+        encoder=encoder, window=window, window_layers=window_layers, window_kind=window_kind, moe=moe, mla=mla,
+        native_dtype=native, mtp_layers=common["mtp_layers"], max_context=common["max_context"] or 0,
     )
     return ModelEntry(model=model, **common)
 
@@ -286,10 +358,12 @@ class Catalog:
         norm = _norm(name)
         if norm in names:
             return self._entry(key, names[norm])
-        import difflib  # only on the error path
+        from inferwall.suggest import did_you_mean  # only on the error path
 
-        close = difflib.get_close_matches(norm, list(names), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        by_entry: dict[str, list[str]] = {}
+        for alias, entry_id in names.items():
+            by_entry.setdefault(entry_id, []).append(alias)
+        hint = did_you_mean(norm, by_entry)
         raise InputError(f"unknown {what} {name!r}{hint} (see 'inferwall {flag}' for the list)")
 
     def gpu(self, name: str) -> GpuEntry:
@@ -331,15 +405,15 @@ def load_model_file(path: str) -> ModelEntry:
     """A model from a Hugging Face config.json or an inferwall model YAML (one entry, or a models: list)."""
     data = load_document(path)
     if path.endswith(".json"):
-        from .hf_config import model_from_hf_config
+        from .hf_config import max_context, model_from_hf_config
 
         stem = os.path.splitext(os.path.basename(path))[0]
         if stem == "config":
             stem = os.path.basename(os.path.dirname(os.path.realpath(path))) or stem
         model = model_from_hf_config(data, path, model_id=stem)
         return ModelEntry(model=model, aliases=(), source_file=path, hf_id=None, status="user", params_total=None,
-                          params_active=None, params_derived_total=None, params_derived_active=None, max_context=None,
-                          sources=(f"Hugging Face config {path}",))
+                          params_active=None, params_derived_total=None, params_derived_active=None,
+                          max_context=max_context(data), sources=(f"Hugging Face config {path}",))
     if isinstance(data, dict) and "models" in data:
         items = data["models"]
         if not isinstance(items, list) or len(items) != 1:

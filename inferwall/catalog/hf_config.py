@@ -67,6 +67,18 @@ _LIMITS = {
 ANY_COUNT = L.WINDOW
 
 
+def max_context(config: Any) -> int | None:
+    """The longest sequence a config declares (``max_position_embeddings``, GPT-2's ``n_positions``), if any."""
+    if not isinstance(config, dict):
+        return None
+    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else config
+    for key in ("max_position_embeddings", "n_positions"):
+        value = text.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
 def model_from_hf_config(config: dict, source: str, model_id: str | None = None) -> ModelArch:
     """Turn a parsed HF ``config.json`` into a ``ModelArch``; ``InputError`` naming ``source`` on bad input.
 

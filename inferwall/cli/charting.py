@@ -188,6 +188,7 @@ def trend_chart(result, title: str, batch: int) -> Any:
     from inferwall.render.chartdata import TrendPoint
     from inferwall.render.chartdata import trend_chart as draw_trend
 
-    points = [TrendPoint(r.year, r.ridge_flops_per_byte, r.utilization, r.bound) for r in result.rows]
+    points = [TrendPoint(r.year, r.ridge_flops_per_byte, r.utilization, r.bound, r.memory_to_compute,
+                         r.roofline_bound) for r in result.rows]
     real = [(p.year, p.gpu, p.ops_per_byte) for p in result.catalog]
     return draw_trend(points, real, title, batch)

@@ -6,20 +6,37 @@ import sys
 
 from inferwall.render import Format, default_format
 
-from .streams import OutputError, _write_err, emit, flush_out, silence_stdout, write_out  # noqa: F401 - shared here
+from .streams import OutputError, _write_err, flush_out, silence_stdout, write_out  # noqa: F401 - shared here
 
 TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
 if TYPE_CHECKING:
     from typing import Callable
 
 
+def emit(text: str) -> None:
+    """Data goes to stdout, and only data; what a table left out to fit the terminal is said on stderr."""
+    write_out(text)
+    flush_out()
+    table_hints()
+
+
+def table_hints() -> None:
+    """Notes from the tables drawn so far (columns left out to fit the width), on stderr."""
+    table = sys.modules.get("inferwall.render.table")  # no table drawn: nothing to import or say
+    if table is not None:
+        for line in table.take_hints():
+            note(f"note: {line}")
+
+
 _PENDING: list[str] | None = None  # notes held back while a command runs (see ``guarded``)
 
 
 def note(text: str) -> None:
-    """Messages, warnings and notes go to stderr: once the command has produced its result, never before an
-    error line (inside ``guarded`` they wait, and an error run drops them)."""
-    line = text.rstrip() + "\n"
+    """Messages, warnings and notes go to stderr, control characters from names in files escaped: once the command
+    has produced its result, never before an error line (inside ``guarded`` they wait; an error run drops them)."""
+    from inferwall.render import printable
+
+    line = "\n".join(printable(part) for part in text.rstrip().split("\n")) + "\n"
     if _PENDING is not None:
         _PENDING.append(line)
         return
@@ -70,7 +87,8 @@ def guarded(body: "Callable[[], int | None]", debug: bool = False) -> int:
         code = fail("Interrupted.", 130)
         return code
     except BrokenPipeError:
-        silence_stdout()  # the reader went away (e.g. `| head`): nothing more to say
+        silence_stdout()  # the reader went away (e.g. `| head`): nothing more to say, not even the notes
+        _PENDING.clear()
         code = 0
         return code
     except OutputError as exc:
@@ -127,6 +145,7 @@ def _catch_interrupts() -> "Callable[[], None]":
 
 def fail(message: str, code: int) -> int:
     """One line on stderr: control characters from user input are escaped, never echoed raw."""
-    line = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message.strip())
-    _write_err(line + "\n")
+    from inferwall.render import printable
+
+    _write_err(printable(message.strip()) + "\n")
     return code

@@ -45,12 +45,13 @@ def run_estimate(scenario: dict[str, Any], fmt: Format | None, catalog_files: li
         drew = False
     if not drew and not explain_is_output:
         out_format = pick_format(fmt)
-        table = None
-        if out_format is Format.table:
-            from inferwall.render.table import estimate_table
+        if out_format in (Format.table, Format.markdown):  # the human view, drawn or as a markdown document
+            from inferwall.render import clean
+            from inferwall.render.table import estimate_markdown, estimate_table
 
-            table = estimate_table
-        emit(render_record(out_format, record, table))
+            emit((estimate_table if out_format is Format.table else estimate_markdown)(clean(record)))
+        else:
+            emit(render_record(out_format, record))
     if derivation is not None and not explain_is_output:
         note(derivation)
     for line in record["notes"]:

@@ -75,6 +75,7 @@ def parse_estimate(args: list[str]) -> tuple[dict[str, Any], str | None, list[st
                 return None
             values[f.name] = value  # text, as the full CLI passes it (4k is read by inputs.build)
     scenario: dict[str, Any] = {}
+    origins: dict[str, str] = {}  # as the CLI names them (inferwall.provenance)
     for f in FIELDS:
         if f.name in values:
             scenario[f.name] = values[f.name]
@@ -82,8 +83,12 @@ def parse_estimate(args: list[str]) -> tuple[dict[str, Any], str | None, list[st
             scenario[f.name] = False
         elif f.envvar and os.environ.get(f.envvar):
             scenario[f.name] = os.environ[f.envvar]
+            origins[f.name] = f"env {f.envvar}"
         else:
             scenario[f.name] = f.default
+            if f.default is not None:
+                origins[f.name] = "default"
+    scenario["origins"] = origins
     if fmt is None and os.environ.get("INFERWALL_FORMAT"):
         fmt = os.environ["INFERWALL_FORMAT"].lower()
         if fmt not in FORMATS:

@@ -19,7 +19,7 @@ from typing import Any, Callable, List, Optional
 
 import typer
 
-from inferwall.fields import FIELDS
+from inferwall.fields import BY_NAME, FIELDS
 from inferwall.render import Format
 
 OUTPUT = "Output"
@@ -70,6 +70,26 @@ def catalog_option() -> Any:
                         rich_help_panel=OUTPUT)
 
 
+CONTEXT = "_click_context"  # typer passes the click context to a parameter annotated typer.Context
+
+
+def origins(ctx: Any, values: dict[str, Any]) -> dict[str, str]:
+    """field -> where its value came from, for the values not typed on the command line (environment, user
+    config file, default); see ``inferwall.provenance``."""
+    from inferwall.config import config_path
+    from inferwall.provenance import origin_label
+
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None or value is False or name not in BY_NAME:
+            continue
+        source = getattr(ctx.get_parameter_source(name), "name", "")
+        label = origin_label(source, name, ctx.info_name, config_path() if source == "DEFAULT_MAP" else None)
+        if label:
+            out[name] = label
+    return out
+
+
 FormatOpt = Optional[Format]
 CatalogOpt = Optional[List[str]]
 
@@ -85,10 +105,13 @@ def with_scenario_flags(body: Callable[..., Any], mode: str) -> Callable[..., An
     names = [f.name for f in FIELDS]
     clash = set(names) & {p.name for p in params}
     assert not clash, f"{body.__name__} redefines scenario fields {clash}"
-    signature = inspect.Signature(arguments + [_option(f, mode) for f in FIELDS] + options)
+    context = inspect.Parameter(CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+    signature = inspect.Signature(arguments + [_option(f, mode) for f in FIELDS] + options + [context])
 
     def command(**kwargs: Any) -> Any:
+        ctx = kwargs.pop(CONTEXT)
         scenario = {name: kwargs.pop(name) for name in names}
+        scenario["origins"] = origins(ctx, scenario)
         return body(scenario, **kwargs)
 
     command.__signature__ = signature  # type: ignore[attr-defined]

@@ -42,6 +42,11 @@ def _root(
 
 _REGISTERED: set[str] = set()
 
+_COMPARE_HAS_NO_CHART = ("compare has no chart: its configurations differ in every way, so no one picture fits them. "
+                         "For several GPUs on one roofline: inferwall roofline --gpu h100,h200 --chart; for curves "
+                         "against the batch: inferwall sweep --batch 1..256 --chart (also --output FILE.png)")
+NO_CHART = {("compare", "--chart"): _COMPARE_HAS_NO_CHART, ("compare", "--output"): _COMPARE_HAS_NO_CHART}
+
 
 def register_commands(argv: list[str] | None = None) -> None:
     """Add commands to the app: only the one ``argv`` names when it is known, else every module found."""
@@ -128,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                 return 0  # a bare command group printed its help
             if debug:
                 raise
+            missing = getattr(exc, "option_name", None)
+            if exc.ctx and (exc.ctx.info_name, missing) in NO_CHART:
+                return _fail(f"Error: {NO_CHART[exc.ctx.info_name, missing]}", 2)
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             return _fail(f"Error: {exc.format_message()}{hint}".replace("\n", " "), 2)
         except click_exception as exc:

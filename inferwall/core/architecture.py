@@ -140,6 +140,17 @@ def lm_head_params(m: ModelArch) -> float:
     return float(m.vocab_size * m.hidden_size)
 
 
+def mtp_params(m: ModelArch) -> float:
+    """Weights of the multi-token-prediction layers a checkpoint ships (DeepSeek-V3: one): each is a decoder
+    layer plus a 2d x d projection and two norms; the embedding and LM head are shared with the model."""
+    if not m.mtp_layers or m.bare:
+        return 0.0
+    dense, moe = layer_counts(m)
+    ffn = (m.moe.num_experts * expert_params(m) + always_on_moe_params(m)) if m.moe else dense_ffn_params(m)
+    per_layer = attention_params_per_layer(m) + ffn + 2 * m.hidden_size * m.hidden_size + 4 * m.hidden_size
+    return m.mtp_layers * per_layer
+
+
 def norm_params(m: ModelArch) -> float:
     return float((2 * m.num_layers + 1) * m.hidden_size)
 
@@ -198,12 +209,68 @@ def mean_clipped(first: int, last: int, window: int) -> float:
     return total / n
 
 
-def causal_pairs(seq: int, window: int, causal: bool = True) -> float:
-    """Query-key pairs attended in one pass over ``seq`` tokens: Σ_i min(i, window) if causal, seq² if not."""
+def _chunked_prefix_sum(n: float, chunk: int) -> float:
+    """Σ_{c=1..n} (((c-1) mod chunk) + 1): the positions each token sees inside its chunk, summed."""
+    if n <= 0:
+        return 0.0
+    full, rest = divmod(n, chunk)
+    return full * chunk * (chunk + 1) / 2 + rest * (rest + 1) / 2
+
+
+def mean_chunked(first: float, last: float, chunk: int) -> float:
+    """Mean span attended at positions first..last under chunked attention (Llama 4): a token sees only the
+    tokens of its own chunk up to itself, ((c-1) mod chunk) + 1 of them; closed form."""
+    if last < first:
+        return 0.0
+    if chunk <= 0:
+        return (first + last) / 2
+    n = last - first + 1
+    return (_chunked_prefix_sum(last, chunk) - _chunked_prefix_sum(first - 1, chunk)) / n
+
+
+def mean_span(first: float, last: float, window: int, kind: str = "sliding") -> float:
+    """Mean attended span at positions first..last for a local layer (sliding window or chunked)."""
+    if kind == "chunked":
+        return mean_chunked(first, last, window)
+    return mean_clipped(first, last, window)
+
+
+def causal_pairs(seq: int, window: int, causal: bool = True, kind: str = "sliding") -> float:
+    """Query-key pairs attended in one pass over ``seq`` tokens: Σ_i span(i) if causal, seq x span if not."""
     if not causal:
         span = min(seq, window) if window else seq
         return float(seq) * span
-    return seq * mean_clipped(1, seq, window)
+    return seq * mean_span(1, seq, window, kind)
+
+
+def attended_tokens(m: ModelArch, first: float, last: float) -> float:
+    """Keys attended, summed over layers, averaged over query positions first..last (1-based)."""
+    if not m.has_attention:
+        return 0.0
+    full = m.num_layers - m.window_layers
+    mean_full = (first + last) / 2
+    local = mean_span(first, last, m.window, m.window_kind) if m.window else mean_full
+    return full * mean_full + m.window_layers * local
+
+
+def prefill_pairs(m: ModelArch, start: float, tokens: float) -> float:
+    """Query-key pairs, summed over layers, of prefilling positions start+1 .. start+tokens (a chunk after
+    ``start`` cached tokens; start 0 is a whole prompt). Encoders attend both ways over the whole sequence."""
+    if not m.has_attention or tokens <= 0:
+        return 0.0
+    if m.encoder:
+        full = m.num_layers - m.window_layers
+        return full * causal_pairs(int(tokens), 0, False) + m.window_layers * causal_pairs(int(tokens), m.window, False)
+    return tokens * attended_tokens(m, start + 1, start + tokens)
+
+
+def cached_tokens(m: ModelArch, context: float) -> float:
+    """KV-cache tokens one sequence of ``context`` tokens holds, summed over layers (local layers capped)."""
+    if not m.has_attention:
+        return 0.0
+    full = m.num_layers - m.window_layers
+    local = min(context, m.window) if m.window else context
+    return full * context + m.window_layers * local
 
 
 def validate(m: ModelArch) -> None:

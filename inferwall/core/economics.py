@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from inferwall.units import number  # formatting only: standard library, no I/O
+
 from .energy import IDLE_POWER_FRACTION, energy_of
 from .estimate import estimate, max_batch_for, prepare
 from .types import CoreError, Estimate, PhaseCost, Scenario
@@ -68,6 +70,18 @@ class BatchProbe:
                                                                                      UNLIMITED_MEMORY_BYTES)))
         self._cache: dict[int, Estimate] = {}
         self.evaluations = 0
+        self._step: BatchProbe | None = None
+
+    @property
+    def step(self) -> "BatchProbe":
+        """The same configuration with the batch decoded in lock step: its decode phase is one decode step alone,
+        without the prompt chunks in-flight batching mixes in (the roofline's view of a decode step)."""
+        if self.scenario.engine.batching == "static":
+            return self
+        if self._step is None:
+            self._step = BatchProbe(replace(self.scenario, engine=replace(self.scenario.engine, batching="static")),
+                                    self.compute_explicit)
+        return self._step
 
     def fits(self, batch: int) -> bool:
         return 1 <= batch <= self.max_batch
@@ -131,7 +145,7 @@ def is_compute_bound(est: Estimate) -> bool:
 def critical_batch(probe: BatchProbe, limit: int = BATCH_SEARCH_LIMIT) -> int | None:
     """Smallest batch at which a decode step's compute time reaches its memory time (None: never, because the
     KV-cache reads grow with the batch as fast as the FLOPs do)."""
-    return smallest_batch(probe, is_compute_bound, limit)
+    return smallest_batch(probe.step, is_compute_bound, limit)
 
 
 # --------------------------------------------------------------------------- economies of scale
@@ -200,6 +214,8 @@ def _scale_row(probe: BatchProbe, batch: int, minutes: float, idle: float, marks
 
 
 def _pct(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"  # summaries never say "inf%"
     return f"{x * 100:.3g}%" if x >= 0.001 else f"{x * 100:.2g}%"
 
 
@@ -313,15 +329,24 @@ def _scale_summary(probe: BatchProbe, crit: int | None, target: TargetUtilizatio
 
 @dataclass(frozen=True)
 class BoundsResult:
+    """The names follow ``Estimate.bounds``: ``compute_forward_passes_per_s`` is per replica everywhere; the
+    fleet's figure (every replica together) is ``..._all_replicas``."""
+
     gpus: int
+    replicas: int
     batch: int
-    compute_forward_passes_per_s: float  # all GPUs: GPUs x peak / (2 x matmul params per token)
-    memory_forward_passes_per_s: float  # all GPUs: GPUs x bandwidth / weight bytes (batch-1 steps)
+    compute_forward_passes_per_s: float  # per replica: replica GPUs x peak / (2 x matmul params per token)
+    memory_forward_passes_per_s: float  # per replica: replica GPUs x bandwidth / weight bytes (batch-1 steps)
+    compute_forward_passes_per_s_all_replicas: float
+    memory_forward_passes_per_s_all_replicas: float
     compute_forward_passes_per_s_per_gpu: float
     memory_forward_passes_per_s_per_gpu: float
     bounds_ratio: float  # compute / memory bound: the batch at which weight reads stop binding, ignoring the KV cache
-    steps_per_s: float | None  # the estimate: decode steps (forward passes of the whole batch) per second, all replicas
-    tokens_per_s: float | None  # the estimate: tokens per second (batch x steps/s)
+    decode_steps_per_s: float | None  # decode steps (forward passes of the whole batch) per second, all replicas
+    # tokens per second while decoding (batch x decode steps/s), all replicas: comparable with the bounds, which
+    # count forward passes; it leaves out prefill time, unlike the estimate's throughput.output_tokens_per_s
+    decode_tokens_per_s: float | None
+    output_tokens_per_s: float | None  # the estimate's throughput: output tokens over the whole request, prefill too
     fraction_of_compute_bound: float | None
     multiple_of_memory_bound: float | None
     bound: str | None  # what binds the estimated decode step
@@ -339,22 +364,25 @@ def bounds(scenario: Scenario, compute_explicit: bool = False) -> BoundsResult:
     est = probe.at(batch)
     reps = est.scenario.parallelism.dp
     gpus = est.scenario.parallelism.gpus
-    hi = est.bounds.compute_forward_passes_per_s * reps
-    lo = est.bounds.memory_forward_passes_per_s * reps
-    steps = tokens = frac = mult = util = None
+    per_replica_hi, per_replica_lo = est.bounds.compute_forward_passes_per_s, est.bounds.memory_forward_passes_per_s
+    hi, lo = per_replica_hi * reps, per_replica_lo * reps
+    steps = tokens = frac = mult = util = output = None
     bound = None
     crit = None
     if est.decode is not None:
         steps = reps / est.decode.time_s
         tokens = batch * steps
+        output = est.throughput.output_tokens_per_s
         frac, mult = tokens / hi, tokens / lo
         bound, util = est.decode.bound, est.decode.utilization
         crit = critical_batch(probe)
-    parts = [f"FLOP-bound: {hi:,.4g} forward passes/s; bandwidth-bound: {lo:,.4g}/s (weights re-read every pass), "
-             f"a ratio of {hi / lo:,.4g}."]
+    fleet = f" ({reps:,} replicas together)" if reps > 1 else ""
+    parts = [f"FLOP-bound: {number(hi)} forward passes/s{fleet}; bandwidth-bound: {number(lo)}/s (weights re-read "
+             f"every pass), a ratio of {number(hi / lo)}."]
     if tokens is not None:
-        parts.append(f"At batch {batch:,} the estimate makes {tokens:,.4g} tokens/s: {mult:,.3g}x the bandwidth bound "
-                     f"and {_pct(frac)} of the FLOP bound; decode is {bound}-bound.")
+        parts.append(f"At batch {batch:,} the estimate decodes {number(tokens)} tokens/s: {number(mult)}x the "
+                     f"bandwidth bound and {_pct(frac)} of the FLOP bound; decode is {bound}-bound. Counting prefill, "
+                     f"{number(output)} output tokens/s (estimate's throughput).")
         if crit is not None and crit > batch:
             mb = probe.max_batch
             fit = ("" if mb > BATCH_SEARCH_LIMIT else f" (at most {mb:,} fit in memory)" if mb
@@ -362,9 +390,11 @@ def bounds(scenario: Scenario, compute_explicit: bool = False) -> BoundsResult:
             parts.append(f"Compute binds from batch {crit:,}{fit}.")
     else:
         parts.append("The model has no decode phase (encoder or one output token): no estimate to place in the band.")
-    return BoundsResult(gpus=gpus, batch=batch, compute_forward_passes_per_s=hi, memory_forward_passes_per_s=lo,
-                        compute_forward_passes_per_s_per_gpu=hi / gpus, memory_forward_passes_per_s_per_gpu=lo / gpus,
-                        bounds_ratio=hi / lo, steps_per_s=steps, tokens_per_s=tokens, fraction_of_compute_bound=frac,
+    return BoundsResult(gpus=gpus, replicas=reps, batch=batch, compute_forward_passes_per_s=per_replica_hi,
+                        memory_forward_passes_per_s=per_replica_lo, compute_forward_passes_per_s_all_replicas=hi,
+                        memory_forward_passes_per_s_all_replicas=lo, compute_forward_passes_per_s_per_gpu=hi / gpus,
+                        memory_forward_passes_per_s_per_gpu=lo / gpus, bounds_ratio=hi / lo, decode_steps_per_s=steps,
+                        decode_tokens_per_s=tokens, output_tokens_per_s=output, fraction_of_compute_bound=frac,
                         multiple_of_memory_bound=mult, bound=bound, utilization=util, critical_batch=crit,
                         max_batch=probe.max_batch, summary=" ".join(parts), estimate=est)
 
@@ -419,8 +449,9 @@ def implied(scenario: Scenario, usd_per_million_tokens: float, compute_explicit:
     if batch is not None:
         est = probe.at(batch)
         util, tpot = token_phase(est).utilization, est.latency.tpot_s
-    parts = [f"${usd_per_million_tokens:g} per million tokens at ${price:g}/GPU-hour pays for {per_gpu:,.3g} tokens/s "
-             f"per GPU: {_pct(frac)} of the FLOP bound ({hi:,.4g}/s) and {mult:,.3g}x the bandwidth bound ({lo:,.3g}/s)."]
+    parts = [f"${usd_per_million_tokens:g} per million tokens at ${price:g}/GPU-hour pays for {number(per_gpu)} tokens/s "
+             f"per GPU: {_pct(frac)} of the FLOP bound ({number(hi)}/s) and {number(mult)}x the bandwidth bound "
+             f"({number(lo)}/s)."]
     if one.decode is None:
         parts.append("The model generates no tokens here (an encoder, or one output token): no batch to estimate.")
     elif batch is None:

@@ -23,6 +23,8 @@ import heapq
 import math
 from dataclasses import dataclass, field, replace
 
+from inferwall.units import number  # formatting only: standard library, no I/O
+
 from .economics import BatchProbe, first_true, largest_batch, series_125
 from .estimate import estimate, validate_layout
 from .types import CoreError, Estimate, Parallelism, Scenario
@@ -60,12 +62,13 @@ class Objectives:
     max_gpus: int | None = None
 
     def met(self, est: Estimate) -> bool:
+        tpot = est.latency.tpot_s  # None without a decode step (encoders): nothing for --max-tpot to bound
         return ((self.max_ttft_s is None or est.latency.ttft_s <= self.max_ttft_s)
-                and (self.max_tpot_s is None or est.latency.tpot_s <= self.max_tpot_s))
+                and (self.max_tpot_s is None or tpot is None or tpot <= self.max_tpot_s))
 
     def violated(self, est: Estimate) -> str:
         """The objective ``est`` breaks, tpot first (the usual one)."""
-        if self.max_tpot_s is not None and est.latency.tpot_s > self.max_tpot_s:
+        if self.max_tpot_s is not None and (est.latency.tpot_s or 0.0) > self.max_tpot_s:
             return "max-tpot"
         if self.max_ttft_s is not None and est.latency.ttft_s > self.max_ttft_s:
             return "max-ttft"
@@ -107,8 +110,8 @@ class PlanConfig:
     binds: str  # what sets the cost: the batch limit (memory, max-tpot, max-ttft), "demand" (one replica with room
     # to spare) or, on the Pareto frontier, "chosen batch" (a batch below the limit, picked for speed)
     ttft_s: float
-    tpot_s: float
-    user_tokens_per_s: float
+    tpot_s: float | None  # None without a decode step (encoders)
+    user_tokens_per_s: float | None
     output_tokens_per_s: float  # all replicas
     requests_per_s: float
     usd_per_hour: float
@@ -228,7 +231,7 @@ class _Search:
         if not self.slo.met(probe.at(batch)):  # the objectives are monotone in the batch; guard the rare step
             batch = limit
         cfg = self.config(cand, par, probe, batch, reps, limit, limited_by)
-        key = (cfg.usd_per_hour, cfg.usd_per_million_output_tokens or 0.0, cfg.tpot_s)
+        key = (cfg.usd_per_hour, cfg.usd_per_million_output_tokens or 0.0, cfg.tpot_s or 0.0)
         self.serial += 1
         item = (-key[0], -key[1], -key[2], -self.serial, cfg)
         if len(self.best) < self.opts.top:
@@ -251,7 +254,7 @@ class _Search:
             compute_dtype=s.precision.compute, tp=par.tp, pp=par.pp, ep=par.ep, gpus_per_replica=par.gpus_per_replica,
             replicas=reps, gpus=reps * par.gpus_per_replica, batch=batch, batch_limit=limit,
             batch_limited_by=limited_by, binds=binds, ttft_s=est.latency.ttft_s, tpot_s=est.latency.tpot_s,
-            user_tokens_per_s=1.0 / est.latency.tpot_s if est.latency.tpot_s > 0 else math.inf,
+            user_tokens_per_s=1.0 / est.latency.tpot_s if est.latency.tpot_s else None,
             output_tokens_per_s=est.throughput.output_tokens_per_s, requests_per_s=est.throughput.requests_per_s,
             usd_per_hour=est.cost.usd_per_hour, usd_per_million_output_tokens=est.cost.usd_per_million_output_tokens,
             usd_per_million_tokens_blended=est.cost.usd_per_million_tokens_blended,
@@ -346,7 +349,8 @@ def plan(candidates: list[Candidate], demand: Demand, slo: Objectives = Objectiv
 
 def _frontier(points: list[PlanConfig]) -> tuple[PlanConfig, ...]:
     """Points no other point beats on both per-user speed and cost per output token; fastest first."""
-    pts = sorted(points, key=lambda c: (-c.user_tokens_per_s, c.usd_per_million_output_tokens or math.inf, c.usd_per_hour))
+    pts = sorted(points, key=lambda c: (-(c.user_tokens_per_s or math.inf), c.usd_per_million_output_tokens or math.inf,
+                                        c.usd_per_hour))
     out: list[PlanConfig] = []
     best = math.inf
     for c in pts:
@@ -363,14 +367,14 @@ def _summary(r: PlanResult, demand: Demand, opts: SearchOptions) -> str:
         return f"No configuration serves {demand.describe()} within the objectives; layouts failed on: {why}."
     c = r.configs[0]
     layout = f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else "")
-    if opts.pareto and not math.isfinite(c.user_tokens_per_s):  # never print inf: there is no decode step
+    if opts.pareto and (c.user_tokens_per_s is None or r.configs[-1].user_tokens_per_s is None):  # no decode step
         return (f"Pareto frontier of per-user speed against cost per token: no decode step (one output token, or "
                 f"an encoder), so per-user speed does not apply; {len(r.configs)} point(s), the first at "
                 f"${c.usd_per_hour:,.2f}/h.")
     if opts.pareto:
         return (f"Pareto frontier of per-user speed against cost per token: {len(r.configs)} points, from "
-                f"{c.user_tokens_per_s:,.4g} tokens/s per user at ${c.usd_per_million_output_tokens:,.4g}/M to "
-                f"{r.configs[-1].user_tokens_per_s:,.4g} at ${r.configs[-1].usd_per_million_output_tokens:,.4g}/M.")
+                f"{number(c.user_tokens_per_s)} tokens/s per user at ${number(c.usd_per_million_output_tokens)}/M to "
+                f"{number(r.configs[-1].user_tokens_per_s)} at ${number(r.configs[-1].usd_per_million_output_tokens)}/M.")
     return (f"Cheapest for {demand.describe()}: {c.replicas} x {c.gpus_per_replica} {c.gpu} ({layout}, {c.precision}) "
             f"at batch {c.batch}, ${c.usd_per_hour:,.2f}/h; {c.binds} binds "
             f"(batch limit {c.batch_limit:,}, set by {c.batch_limited_by}).")

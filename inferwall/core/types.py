@@ -29,6 +29,7 @@ class Accelerator:
     price_usd_per_hour: float | None = None
     release_year: int | None = None
     architecture: str = ""  # chip generation (hopper, blackwell, cdna3, ...): selects kernel efficiencies
+    scale_up_kind: str = ""  # the scale-up fabric (nvlink, pcie, xgmi, ...): PCIe collectives are slower
 
     def flops_for(self, dtype: str) -> float | None:
         return self.peak_flops.get(dtype)
@@ -77,11 +78,14 @@ class ModelArch:
     encoder: bool = False  # bidirectional, no decode phase
     window: int = 0  # sliding-window / chunk size of local layers, 0 = none
     window_layers: int = 0  # how many layers use the window
+    window_kind: str = "sliding"  # sliding: each token sees the last `window`; chunked: tokens see their chunk
     moe: MoE | None = None
     mla: MLA | None = None
     params: float = 0.0  # bare models: total parameters
     active_params: float = 0.0  # bare models: parameters used per token
     native_dtype: str = "bf16"
+    mtp_layers: int = 0  # multi-token-prediction (draft) layers the checkpoint ships besides num_layers
+    max_context: int = 0  # the longest context the model supports (0: unknown)
 
     @property
     def bare(self) -> bool:
@@ -96,14 +100,33 @@ class ModelArch:
 
 @dataclass(frozen=True)
 class Precision:
+    """Storage and compute dtypes. ``weights``/``compute`` are the defaults of every matmul module; a quantized
+    checkpoint may keep some modules wider (ModelOpt keeps the embedding and LM head in 16-bit, gpt-oss keeps
+    attention in BF16): the per-module fields override the default where they are not empty."""
+
     weights: str = "bf16"
     kv: str = "bf16"
     compute: str = "bf16"
     activations: str = "bf16"
+    attention_weights: str = ""  # attention projections (QKV, output)
+    expert_weights: str = ""  # routed experts of MoE layers
+    head_weights: str = ""  # embedding and LM head
+    expert_compute: str = ""  # routed experts' math where it differs (gpt-oss: MXFP4 weights x FP8 on Blackwell)
+    recipe: str = ""  # the quantization recipe these came from (``--quant``), for the record
+
+    def weights_for(self, module: str) -> str:
+        """Storage dtype of ``module``: attention, ffn (dense FFN, shared experts), experts or head."""
+        override = {"attention": self.attention_weights, "experts": self.expert_weights,
+                    "head": self.head_weights}.get(module, "")
+        return override or self.weights
 
 
 @dataclass(frozen=True)
 class Parallelism:
+    """t tensor x p pipeline GPUs per data-parallel rank, r ranks. ``ep`` experts groups: ep <= tp spreads the
+    experts over the tensor group; ep > tp is attention data-parallel with wide expert parallelism (vLLM
+    ``--data-parallel-size N --enable-expert-parallel``): ep/tp DP ranks share their MoE layers."""
+
     tp: int = 1
     pp: int = 1
     dp: int = 1
@@ -117,36 +140,122 @@ class Parallelism:
     def gpus(self) -> int:
         return self.tp * self.pp * self.dp
 
+    @property
+    def attention_dp(self) -> bool:
+        """Expert parallelism wider than the tensor group: DP ranks exchange tokens in every MoE layer."""
+        return self.ep > self.tp
+
+    @property
+    def expert_tp(self) -> int:
+        """How many ways each routed expert is split by tensor parallelism."""
+        return self.tp // self.ep if self.ep <= self.tp else 1
+
+    @property
+    def dp_ranks_per_ep_group(self) -> int:
+        return self.ep // self.tp if self.ep > self.tp else 1
+
 
 @dataclass(frozen=True)
 class Workload:
-    batch: int = 1  # concurrent sequences per replica
+    batch: int = 1  # concurrent sequences per replica (data-parallel rank)
     input_tokens: int = 1024
     output_tokens: int = 256
+    num_requests: int | None = None  # a finite offline run of this many requests (continuous batching)
+    batch_max: bool = False  # the batch is the largest that fits (``--batch max``): a max-throughput run
 
 
 @dataclass(frozen=True)
 class Efficiency:
-    """Achievable fractions of peak, and fixed costs. ``Efficiency.ideal()`` is the pure roofline."""
+    """What each kernel class achieves, and the fixed costs. Resolved from ``specs/kernels.yaml`` (per chip
+    architecture) and the engine profile (``specs/engines/``); ``Efficiency.ideal()`` is the pure roofline.
 
-    mfu: float = 0.7  # fraction of peak FLOP/s reached by the matmuls
-    mbu: float = 0.85  # fraction of datasheet HBM bandwidth reached when streaming
-    link_efficiency: float = 0.8  # fraction of link bandwidth reached by collectives
-    collective_latency_s: float = 10e-6  # per collective (launch + synchronisation)
-    step_overhead_s: float = 0.0  # per forward pass: scheduling, sampling, host work
-    layer_overhead_s: float = 0.0  # per layer per forward pass: kernel launches, synchronisation
+    Efficiencies are fractions of the dense datasheet peak of the dtype a kernel computes in, or of datasheet
+    memory bandwidth."""
+
+    mfu: float = 0.7  # GEMM efficiency of a compute dtype without its own entry in ``gemm``
+    mbu: float = 0.85  # weight and activation streaming
+    gemm: tuple[tuple[str, float], ...] = ()  # (compute dtype, large-shape GEMM efficiency)
+    gemm_tile_m: int = 1  # a GEMM's token count is padded up to a multiple of the tensor-core tile
+    gemm_transition: float = 0.0  # n of (c^n + m^n)^(1/n) near the ridge point; 0: the sharp max(c, m)
+    weight_only: float = 0.0  # weight-only quantized GEMMs (dequantize in the kernel), of the 16-bit peak; 0: mfu
+    weight_only_stream: float = 0.0  # their weight stream, of datasheet bandwidth; 0: mbu
+    attention: tuple[tuple[str, float], ...] = ()  # (dtype, fused-attention efficiency at long sequences)
+    attention_half_length: float = 0.0  # tokens at which attention reaches half its long-sequence efficiency
+    decode_attention: float = 0.85  # KV-cache streaming in decode attention, of datasheet bandwidth
+    moe_grouped: float = 1.0  # grouped expert GEMMs relative to a dense GEMM of the same dtype
+    moe_tile_m: int = 1  # per-expert token padding in the grouped GEMM
+    link_efficiency: float = 0.8  # large-message all-reduce bus bandwidth / link bandwidth
+    collective_latency_s: float = 10e-6  # small-message all-reduce inside the scale-up domain
+    all_to_all_efficiency: float = 0.8
+    all_to_all_latency_s: float = 10e-6
+    scale_out_efficiency: float = 0.8
+    scale_out_latency_s: float = 20e-6
+    kernel_floor_s: float = 0.0  # minimum time of one kernel (launch, ramp, tail)
+    kernels_per_layer: float = 0.0  # kernels a decoder layer launches after the engine's fusions
+    host_per_iteration_s: float = 0.0  # host work per iteration (scheduling, launch)
+    host_per_request_s: float = 0.0  # host work per running request per iteration (sampling, detokenizing)
+    host_hidden_fraction: float = 0.0  # share of host work overlapped with GPU work
+    launch_s: float = 0.0  # host time to launch one kernel outside a CUDA graph (exposed: the GPU waits for it)
 
     @staticmethod
     def ideal() -> "Efficiency":
-        return Efficiency(mfu=1.0, mbu=1.0, link_efficiency=1.0, collective_latency_s=0.0, step_overhead_s=0.0,
-                          layer_overhead_s=0.0)
+        return Efficiency(mfu=1.0, mbu=1.0, link_efficiency=1.0, collective_latency_s=0.0, decode_attention=1.0,
+                          all_to_all_efficiency=1.0, all_to_all_latency_s=0.0, scale_out_efficiency=1.0,
+                          scale_out_latency_s=0.0)
+
+    def gemm_for(self, dtype: str) -> float:
+        for key, value in self.gemm:
+            if key == dtype:
+                return value
+        return self.mfu
+
+    def attention_for(self, dtype: str) -> float:
+        """Long-sequence fused-attention efficiency; without its own entry attention runs like a GEMM."""
+        for key, value in self.attention:
+            if key == dtype:
+                return value
+        return self.gemm_for(dtype)
+
+    @property
+    def layer_overhead_s(self) -> float:
+        """Fixed kernel time per layer per pass: the kernel floor times the kernels a layer launches."""
+        return self.kernel_floor_s * self.kernels_per_layer
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A serving engine's limits and scheduling (``specs/engines/<id>.yaml``); its efficiencies are in
+    ``Efficiency`` and its memory semantics in ``MemoryPolicy``."""
+
+    id: str = "ideal"
+    name: str = "ideal roofline"
+    version: str = ""
+    batching: str = "static"  # static | continuous: how this run batches requests
+    max_running_requests: int | None = None  # requests in flight per engine instance (None: no cap)
+    max_tokens_per_iteration: int | None = None  # token budget per iteration (None: no budget)
+    chunked_prefill: bool = True  # a long prompt is split across iterations
+    kv_reservation: str = "current"  # current: a request holds its current context; full: S+T reserved on admission
+    cuda_graphs: str = "all"  # which passes replay a CUDA graph: all, decode (decode-only iterations), none
+    cuda_graph_max_batch: int | None = None  # the largest captured batch (None: any)
+    error_bands: tuple = ()  # ErrorBand per calibration regime, from the profile's calibration residuals
 
 
 @dataclass(frozen=True)
 class MemoryPolicy:
-    memory_fraction: float = 0.95  # of capacity the serving engine may use (TensorRT-LLM's KV-cache fraction)
-    reserve_bytes: float = 1.0 * 2**30  # CUDA context, CUDA graphs, communication buffers
-    prefill_chunk_tokens: int = 8192  # tokens per prefill chunk, sizes the activation workspace
+    """How an engine sizes its KV-cache pool. ``fraction_of``:
+
+    * ``total``: fraction x capacity holds weights, the activation peak and the KV pool (vLLM
+      ``gpu_memory_utilization``);
+    * ``free``: the KV pool is fraction x what is free after weights, activations and the reserve (TensorRT-LLM
+      ``free_gpu_memory_fraction``);
+    * ``total_static``: fraction x capacity holds weights and the KV pool; activations live outside it (SGLang
+      ``mem_fraction_static``).
+    """
+
+    memory_fraction: float = 0.95
+    reserve_bytes: float = 1.0 * 2**30  # CUDA context, NCCL buffers, CUDA graphs: outside the pool
+    prefill_chunk_tokens: int = 8192  # tokens per iteration that size the activation workspace
+    fraction_of: str = "total"
 
 
 @dataclass(frozen=True)
@@ -158,12 +267,41 @@ class Scenario:
     workload: Workload = field(default_factory=Workload)
     efficiency: Efficiency = field(default_factory=Efficiency)
     memory: MemoryPolicy = field(default_factory=MemoryPolicy)
+    engine: Engine = field(default_factory=Engine)
 
 
 # --------------------------------------------------------------------------- outputs
 
 # Outputs compare by identity (eq=False): nothing compares estimates field by field, and skipping the
 # generated __eq__/__hash__ keeps start-up down.
+
+
+@dataclass(frozen=True, eq=False)
+class KernelTimes:
+    """A phase's wall time by kernel class; the five add up to the phase time."""
+
+    gemm_s: float = 0.0  # dense matmuls: attention projections, dense FFN, shared experts, LM head
+    attention_s: float = 0.0  # fused attention (prefill) and KV-cache streaming (decode)
+    moe_s: float = 0.0  # routed experts: grouped GEMMs and permute/unpermute traffic
+    collectives_s: float = 0.0  # all-reduce, all-to-all and pipeline sends: the bandwidth part
+    fixed_s: float = 0.0  # host work, kernel floors and collective latency (see FixedCosts)
+
+    @property
+    def total_s(self) -> float:
+        return self.gemm_s + self.attention_s + self.moe_s + self.collectives_s + self.fixed_s
+
+
+@dataclass(frozen=True, eq=False)
+class FixedCosts:
+    """The part of a phase that does not scale with its work."""
+
+    host_s: float = 0.0  # scheduling, sampling and detokenization the GPU waits for
+    kernel_floor_s: float = 0.0  # kernels x the minimum time of one kernel
+    collective_latency_s: float = 0.0  # collectives x their small-message latency
+
+    @property
+    def total_s(self) -> float:
+        return self.host_s + self.kernel_floor_s + self.collective_latency_s
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,8 +315,8 @@ class PhaseCost:
     weight_bytes: float
     kv_bytes: float
     activation_bytes: float
-    compute_time_s: float
-    memory_time_s: float
+    compute_time_s: float  # every kernel's compute term: the roofline's time if only arithmetic counted
+    memory_time_s: float  # every kernel's memory term: the time if only memory traffic counted
     comm_time_s: float
     overhead_time_s: float
     time_s: float
@@ -188,8 +326,10 @@ class PhaseCost:
     context_tokens: float = 0.0  # mean context a decode step attends over
     flops_per_gpu: float = 0.0  # one pass through all layers, on one tensor rank (what the compute time divides)
     bytes_per_gpu: float = 0.0  # likewise for the memory time
-    passes: float = 1.0  # passes the phase's wall time spans (pipeline fill for prefill)
+    passes: float = 1.0  # passes the phase's wall time spans (pipeline fill, prefill chunks)
     collectives_per_pass: int = 0  # all-reduces, all-to-alls and stage sends on the critical path
+    kernel_times: KernelTimes = field(default_factory=KernelTimes)
+    fixed_costs: FixedCosts = field(default_factory=FixedCosts)
 
     @property
     def arithmetic_intensity(self) -> float:
@@ -209,7 +349,9 @@ class MemoryReport:
     max_batch: int  # largest batch that fits with this layout (0 = the weights alone do not fit)
     min_gpus: int | None  # smallest replica (tp x pp) that fits this batch; None if none up to the search limit
     kv_bytes_per_sequence: float
-    batch_limited_by: str  # what stops the batch from growing: kv-cache | weights
+    batch_limited_by: str  # what stops the batch from growing: kv-cache | weights | request cap | ...
+    kv_pool_bytes_per_gpu: float = 0.0  # what the engine's memory semantics leave for the KV cache
+    min_gpus_layout: str = ""  # the layout of the smallest replica that fits (e.g. "--tp 8", "--tp 1 --pp 5")
 
     @property
     def headroom_bytes_per_gpu(self) -> float:
@@ -219,7 +361,7 @@ class MemoryReport:
 @dataclass(frozen=True, eq=False)
 class Latency:
     ttft_s: float
-    tpot_s: float
+    tpot_s: float | None  # None when there is no decode step (one output token, encoders)
     e2e_s: float
 
 
@@ -247,6 +389,40 @@ class Bounds:
 
 
 @dataclass(frozen=True, eq=False)
+class Serving:
+    """How the engine ran the requests: static batch or the steady state of in-flight batching."""
+
+    batching: str  # static | continuous
+    engine: str
+    concurrency: int  # requests offered per replica
+    running: int  # requests in flight
+    waiting: int  # requests queued for a slot
+    limited_by: str  # what caps the running requests: concurrency | kv-cache | request cap | token budget
+    token_budget: int | None
+    iterations_per_request: float  # iterations a request spends running
+    prefill_iterations: float  # of which it is prefilling (its chunks, and waiting behind other prompts)
+    mixed_iteration_share: float  # iterations that carry prefill chunks
+    prefill_tokens_per_iteration: float  # in those iterations
+    decode_requests_per_iteration: float
+    cycle_time_s: float  # time in which `requests_per_cycle` requests complete
+    requests_per_cycle: float
+    prefill_busy_s: float  # of the cycle, attributed to prefill (marginal cost of the prompt tokens)
+    decode_busy_s: float  # of the cycle, attributed to decode
+    queue_wait_s: float  # mean wait for a slot
+    num_requests: int | None = None
+    total_time_s: float | None = None  # a finite run of num_requests requests
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorBand:
+    """The calibration residuals of the regime an estimate falls in."""
+
+    regime: str
+    p80: float  # 80 % of calibration errors are within this fraction
+    n: int  # calibration rows behind it
+
+
+@dataclass(frozen=True, eq=False)
 class Estimate:
     scenario: Scenario
     params: float
@@ -260,3 +436,5 @@ class Estimate:
     cost: Cost
     bounds: Bounds
     notes: tuple[str, ...] = ()
+    serving: Serving | None = None
+    error_band: ErrorBand | None = None

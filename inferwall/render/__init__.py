@@ -41,7 +41,37 @@ def machine_value(value: Any) -> str:
         if value == int(value) and abs(value) < 1e15:
             return str(int(value))
         return format(value, ".12g")
-    return str(value)
+    return printable(str(value))
+
+
+def printable(text: str) -> str:
+    """Control characters (escape sequences, newlines, lone surrogates) from names in files, written as
+    escapes, so that no name can drive the terminal: ``"a\\x1b[2J"`` prints as ``a\\x1b[2J``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
+
+
+def nonfinite_keys(record: dict[str, Any]) -> list[str]:
+    """``section.key`` of every infinite or NaN float in a record of sections (what ``clean`` makes null).
+    Two levels, as estimate records have; sweeps call it for every row, so it stays a flat loop."""
+    out = []
+    for section, part in record.items():
+        if part.__class__ is dict:
+            for key, v in part.items():
+                if v.__class__ is float and v - v != 0.0:  # inf - inf and nan - nan are nan
+                    out.append(f"{section}.{key}")
+        elif part.__class__ is float and part - part != 0.0:
+            out.append(section)
+    return out
+
+
+def nonfinite_note(keys: list[str]) -> str:
+    """The note that goes with values shown as null (machine formats) or '-' (tables)."""
+    shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+    return (f"{shown} overflowed (not a finite number): shown as null in json/yaml, empty in tsv/csv, '-' in tables; "
+            "the inputs are outside a physical range")
 
 
 def clean(value: Any) -> Any:
@@ -78,11 +108,13 @@ def render_rows(fmt: Format, rows: list[dict[str, Any]], columns: list[str], tit
     return text.ROW_RENDERERS[fmt.value](rows, columns)
 
 
-def row_writer(fmt: Format, columns: list[str], write: Callable[[str], Any]) -> "text.RowWriter":
+def row_writer(fmt: Format, columns: list[str], write: Callable[[str], Any],
+               droppable: tuple[str, ...] = ()) -> "text.RowWriter":
     """A streaming writer of flat rows (sweeps): a header, then each row as it comes, then a footer.
 
-    Formats that cannot stream (table, yaml) buffer their rows and write at ``close()``.
+    Formats that cannot stream (table, yaml) buffer their rows and write at ``close()``; the table may leave
+    out ``droppable`` columns (the first first) to fit the terminal.
     """
     from . import text
 
-    return text.RowWriter(fmt.value, columns, write)
+    return text.RowWriter(fmt.value, columns, write, droppable)

@@ -48,6 +48,7 @@ class Annotation(NamedTuple):
     text: str
     color: int = NEUTRAL
     marker: str = "cross"
+    above: bool = False  # the text goes above the point (a line runs just below it), else below
 
 
 class LegendEntry(NamedTuple):
@@ -77,14 +78,30 @@ class Chart(NamedTuple):
 # --------------------------------------------------------------------------- limits and ticks
 
 
+# Values a chart can place: a log axis needs them positive, and every axis needs room to snap its limits to a
+# round number and take logarithms without overflowing a float (extreme inputs such as --flops 1e308 or 1e-320
+# would otherwise give infinite or zero limits). Every physical quantity charted (seconds, FLOP/s, bytes, $,
+# FLOPs per byte) lies well inside 1e-30..1e30; a value outside is not drawn.
+CHART_MIN, CHART_MAX = 1e-30, 1e30
+
+
 def _usable(value: Any, log: bool) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and (value > 0 or not log))
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return False
+    return CHART_MIN <= value <= CHART_MAX if log else abs(value) <= CHART_MAX
 
 
 def clean_points(points: Iterable[tuple[Any, Any]], x_log: bool, y_log: bool) -> tuple[tuple[float, float], ...]:
     """Points both axes can show, as floats."""
     return tuple((float(x), float(y)) for x, y in points if _usable(x, x_log) and _usable(y, y_log))
+
+
+def drawable(panel: Panel) -> Panel:
+    """The panel with only what its axes can show: renderers draw this, so no value can break an axis."""
+    ok = lambda x, y: _usable(x, panel.x.log) and _usable(y, panel.y.log)  # noqa: E731
+    return panel._replace(series=tuple(s._replace(points=tuple(p for p in s.points if ok(*p))) for s in panel.series),
+                          annotations=tuple(a for a in panel.annotations if ok(a.x, a.y)),
+                          extent=tuple(p for p in panel.extent if ok(*p)))
 
 
 def _values(panel: Panel, which: str) -> list[float]:
@@ -132,12 +149,15 @@ def axis_limits(axis: Axis, values: Sequence[float]) -> tuple[float, float]:
         values = [min(v, axis.upper) for v in values]
     if not values:
         return (1.0, 10.0) if axis.log else (0.0, 1.0)
+    values = [v for v in values if _usable(v, axis.log)]
+    if not values:
+        return (1.0, 10.0) if axis.log else (0.0, 1.0)
     lo, hi = min(values), max(values)
     if axis.log:
         return _snap_down(lo), _snap_up(hi) if hi > lo else _snap_up(hi * 1.0001)
     if axis.kind == "year":
         lo, hi = math.floor(lo), math.ceil(hi)
-        return (lo - 1.0, hi + 1.0) if hi == lo else (float(lo), float(hi))
+        return (lo - 1.0, hi + 1.0) if hi == lo else (lo - 0.5, hi + 0.5)  # room for the first and last marker
     if axis.kind == "percent" and lo >= 0:
         lo = 0.0
     if hi == lo:
@@ -281,7 +301,9 @@ def short_gpu(gpu_id: str) -> str:
 def roofline_chart(rows: Sequence[RooflineRow], title: str = "") -> Chart:
     """Each GPU's compute roof and bandwidth slope (log-log), its ridge point, and the prefill and decode points.
 
-    With one GPU whose efficiencies are below 1, the achievable roof (peak x MFU, bandwidth x MBU) is dashed."""
+    With one GPU whose efficiencies are below 1, the achievable roof (peak x MFU, bandwidth x MBU) is dashed.
+    With several, each GPU is one colour and one legend entry that carries its ridge point (ridge points of
+    similar GPUs sit too close to label on the chart), and the two phases are one marker shape each."""
     xs = [r.ridge_point_flops_per_byte for r in rows if _usable(r.ridge_point_flops_per_byte, True)]
     xs += [v for r in rows for v in (r.prefill_ai, r.decode_ai) if _usable(v, True)]
     x_axis = Axis("arithmetic intensity (FLOP/byte)", "number", log=True)
@@ -293,7 +315,7 @@ def roofline_chart(rows: Sequence[RooflineRow], title: str = "") -> Chart:
     series: list[Series] = []
     notes: list[Annotation] = []
     legend: list[LegendEntry] = []
-    marker_cycle = iter(MARKERS * 4)
+    phase_marker = {"prefill": "circle", "decode": "triangle"}
     for i, r in enumerate(rows):
         if not (r.peak_flops_per_s > 0 and r.bandwidth_bytes_per_s > 0):
             continue
@@ -304,25 +326,33 @@ def roofline_chart(rows: Sequence[RooflineRow], title: str = "") -> Chart:
             roof.append((ridge, r.peak_flops_per_s))
         roof.append((x_hi, min(r.peak_flops_per_s, x_hi * r.bandwidth_bytes_per_s)))
         label = f"{name} roof: {si(r.peak_flops_per_s, 'FLOP/s')}, {si(r.bandwidth_bytes_per_s, 'B/s')}"
-        series.append(Series(label, tuple(roof), "solid", "", i, name if several else ""))
+        if several:
+            label += f", ridge {_intensity(ridge)} FLOP/byte"
+        series.append(Series(label, clean_points(roof, True, True), "solid", "", i, name if several else ""))
         legend.append(LegendEntry(label, "solid", "", i))
         if not several and (r.mfu < 1 or r.mbu < 1):
             peak, bw = r.peak_flops_per_s * r.mfu, r.bandwidth_bytes_per_s * r.mbu
             knee = peak / bw
             ach = [(x_lo, x_lo * bw)] + ([(knee, peak)] if x_lo < knee < x_hi else []) + [(x_hi, min(peak, x_hi * bw))]
             label = f"achievable: MFU {r.mfu:.2g} x peak, MBU {r.mbu:.2g} x bandwidth"
-            series.append(Series(label, tuple(ach), "dashed", "", i))
+            series.append(Series(label, clean_points(ach, True, True), "dashed", "", i))
             legend.append(LegendEntry(label, "dashed", "", i))
-        notes.append(Annotation(ridge, r.peak_flops_per_s, f"ridge {_intensity(ridge)}", i, "cross"))
+        if _usable(ridge, True) and _usable(r.peak_flops_per_s, True):
+            notes.append(Annotation(ridge, r.peak_flops_per_s, "" if several else f"ridge {_intensity(ridge)}", i,
+                                    "cross"))
         for phase, ai, fl in (("prefill", r.prefill_ai, r.prefill_flops_per_s),
                               ("decode", r.decode_ai, r.decode_flops_per_s)):
             pts = clean_points([(ai, fl)], True, True)
             if not pts:
                 continue
-            marker = next(marker_cycle)
             label = f"{name} {phase}" if several else f"{phase}: {_intensity(ai)} FLOP/byte"
-            series.append(Series(label, pts, "none", marker, i))
-            legend.append(LegendEntry(label, "none", marker, i))
+            series.append(Series(label, pts, "none", phase_marker[phase], i))
+            if not several:
+                legend.append(LegendEntry(label, "none", phase_marker[phase], i))
+    if several:
+        legend += [LegendEntry(f"{phase} (per GPU: FLOP/byte, achieved FLOP/s)", "none", marker, NEUTRAL)
+                   for phase, marker in phase_marker.items()
+                   if any(s.marker == marker for s in series)]
     legend.append(LegendEntry("ridge point (FLOP/byte)", "none", "cross", NEUTRAL))
     top = max((r.peak_flops_per_s for r in rows if _usable(r.peak_flops_per_s, True)), default=None)
     extent = ((x_lo, top * 1.2), (x_hi, top * 1.2)) if top else ()  # headroom above the highest roof
@@ -483,6 +513,8 @@ class TrendPoint(NamedTuple):
     ridge_flops_per_byte: float
     utilization: float | None
     bound: str = ""
+    memory_to_compute: float | None = None  # a decode step's memory time / compute time: the roofline's ratio
+    roofline_bound: str = ""
 
 
 def _wide(values: Sequence[float]) -> bool:
@@ -492,8 +524,9 @@ def _wide(values: Sequence[float]) -> bool:
 
 def trend_chart(projection: Sequence[TrendPoint], catalog: Sequence[tuple[int, str, float]] = (), title: str = "",
                 batch: int | None = None) -> Chart:
-    """The ridge point (FLOPs per byte) and the utilization at the batch, year by year; the year the binding
-    term changes is marked. ``catalog`` adds real accelerators as (release year, id, ops per byte)."""
+    """The ridge point (FLOPs per byte), the roofline's memory/compute ratio of a decode step and the utilization at
+    the batch, year by year; the years the binding terms change are marked. ``catalog`` adds real accelerators as
+    (release year, id, ops per byte)."""
     x_axis = Axis("year", "year")
     ridge = Series("projected ridge point", clean_points([(p.year, p.ridge_flops_per_byte) for p in projection],
                                                           False, True), "solid", "circle", 0)
@@ -518,7 +551,34 @@ def trend_chart(projection: Sequence[TrendPoint], catalog: Sequence[tuple[int, s
     util = Series(label, clean_points([(p.year, p.utilization) for p in projection], False, u_axis.log),
                   "solid", "circle", 0)
     bottom = Panel(x_axis, u_axis, (util,), tuple(notes), title=u_axis.label)
-    return Chart("trend", title, (top, bottom), tuple(legend))
+    ratios = clean_points([(p.year, p.memory_to_compute) for p in projection], False, True)
+    if not ratios:
+        return Chart("trend", title, _same_years((top, bottom)), tuple(legend))
+    r_axis = Axis("memory time / compute time of a decode step (roofline, apart from fixed costs)", "number", log=True)
+    years = [p.year for p in projection] + [y for y, _, _ in catalog]
+    one = Series("1: memory and compute take as long", ((min(years), 1.0), (max(years), 1.0)), "dotted", "", NEUTRAL)
+    ratio_notes = []
+    if projection and projection[0].roofline_bound:
+        flip = next((p for p in projection[1:] if p.roofline_bound != projection[0].roofline_bound), None)
+        if flip is not None and _usable(flip.memory_to_compute, True):
+            ratio_notes.append(Annotation(flip.year, flip.memory_to_compute, f"{flip.roofline_bound}-bound from "
+                                          f"{flip.year}", NEUTRAL, "diamond", above=True))
+    middle = Panel(x_axis, r_axis, (Series("memory / compute", ratios, "solid", "circle", 0), one),
+                   tuple(ratio_notes), title=r_axis.label, extent=((min(years), 1.0),))
+    legend.append(LegendEntry("1: above, memory-bound on the roofline; below, compute-bound", "dotted", "", NEUTRAL))
+    return Chart("trend", title, _same_years((top, middle, bottom)), tuple(legend))
+
+
+def _same_years(panels: tuple[Panel, ...]) -> tuple[Panel, ...]:
+    """Stacked panels over the same years, so a year sits at the same place in each (catalog GPUs reach back)."""
+    years = [x for p in panels for s in p.series for x, _ in s.points]
+    if not years:
+        return panels
+    out = []
+    for p in panels:
+        ys = [y for s in p.series for _, y in s.points]
+        out.append(p._replace(extent=p.extent + ((min(years), ys[0]), (max(years), ys[0]))) if ys else p)
+    return tuple(out)
 
 
 __all__ = [

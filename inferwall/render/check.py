@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import io
 import os
 import re
 import stat
@@ -11,14 +10,26 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import Format, render_record, render_rows
-from .compare import human
+from . import Format, printable, render_record, render_rows
 
 COLUMNS = ["plan", "scenario", "assertion", "metric", "actual", "op", "threshold", "passed", "bound", "detail", "line"]
 
 
-def _value(metric: str, value: Any) -> str:
-    return human(metric, value)
+def _actual(r) -> str:
+    from inferwall.plans import ASSERTION_BY_NAME, value_text
+
+    return value_text(ASSERTION_BY_NAME[r.assertion], r.actual, r.threshold_text)
+
+
+def _threshold(r) -> str:
+    """The threshold in the unit the plan wrote it (``10GiB`` shows as ``10 GiB``; a share of memory as ``10%``)."""
+    from inferwall.plans import ASSERTION_BY_NAME, value_text
+
+    kind = ASSERTION_BY_NAME[r.assertion]
+    text = r.threshold_text.strip()
+    if kind.unit == "bytes" and text.endswith("%"):
+        return f"{text} ({value_text(kind, r.threshold)})"
+    return value_text(kind, r.threshold, text)
 
 
 def _summary(results) -> str:
@@ -28,26 +39,20 @@ def _summary(results) -> str:
 
 
 def check_table(results, show_plan: bool) -> str:
-    from .table import _console, _table
+    from .table import Col, fitted_table
 
-    buf = io.StringIO()
-    cells = []
-    for r in results:
-        cells.append(([r.plan] if show_plan else []) + [
-            r.scenario, r.assertion, _value(r.metric, r.actual), r.op, _value(r.metric, r.threshold),
-            "pass" if r.passed else "FAIL", r.bound])
-    headers = (["plan"] if show_plan else []) + ["scenario", "assertion", "actual", "", "threshold", "result", "binds"]
-    width = sum(max([len(h)] + [len(c[i]) for c in cells]) + 3 for i, h in enumerate(headers))
-    con = _console(buf, width)
-    t = _table(f"inferwall check: {_summary(results)}")
-    for h in headers:
-        t.add_column(h, no_wrap=True, justify="right" if h in ("actual", "threshold") else "left")
-    for r, row in zip(results, cells):
-        style = None if r.passed else "bold red"
-        row[-2] = "[green]pass[/green]" if r.passed else "[bold red]FAIL[/bold red]"
-        t.add_row(*row, style=style)
-    con.print(t)
-    return buf.getvalue()
+    passed = [("pass", "green") if r.passed else ("FAIL", "bold red") for r in results]
+    cols = ([Col("plan", [r.plan for r in results], wrap=True, drop=1)] if show_plan else []) + [
+        Col("scenario", [r.scenario for r in results], wrap=True),
+        Col("assertion", [r.assertion for r in results], wrap=True),
+        Col("actual", [_actual(r) for r in results], right=True),
+        Col("", [r.op for r in results]),
+        Col("threshold", [_threshold(r) for r in results], right=True),
+        Col("result", passed),
+        Col("binds", [r.bound for r in results], wrap=True, drop=2),
+    ]
+    return fitted_table(cols, f"inferwall check: {_summary(results)}",
+                        row_styles=[None if r.passed else "bold red" for r in results])
 
 
 def check_markdown(results, show_plan: bool) -> str:
@@ -60,9 +65,9 @@ def check_markdown(results, show_plan: bool) -> str:
     lines.append("|" + "|".join("---:" if h in ("actual", "threshold") else "---" for h in head) + "|")
     for r in results:
         cells = ([f"`{r.plan}`"] if show_plan else []) + [
-            r.scenario, f"`{r.assertion}`", _value(r.metric, r.actual), f"{r.op} {_value(r.metric, r.threshold)}",
+            r.scenario, f"`{r.assertion}`", _actual(r), f"{r.op} {_threshold(r)}",
             "✅ pass" if r.passed else "❌ **FAIL**", r.bound]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(printable(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -96,16 +101,18 @@ def junit_xml(results, plans: list[str], errors: dict[str, str] | None = None) -
         suite = ET.SubElement(root, "testsuite", name=plan, tests=str(len(mine) + err), failures=str(failed),
                               errors=str(err), skipped="0", time="0")
         for r in mine:
-            case = ET.SubElement(suite, "testcase", classname=r.scenario, name=r.assertion, file=plan, time="0")
+            # XML cannot carry control characters: names from the plan are escaped
+            case = ET.SubElement(suite, "testcase", classname=printable(r.scenario), name=r.assertion, file=plan,
+                                 time="0")
             if r.line:
                 case.set("line", str(r.line))
-            text = (f"{r.scenario}: {r.assertion}: actual {_value(r.metric, r.actual)}, threshold {r.op} "
-                    f"{_value(r.metric, r.threshold)}; {r.detail}; binds: {r.bound}")
+            text = (f"{r.scenario}: {r.assertion}: actual {_actual(r)}, threshold {r.op} {_threshold(r)}; "
+                    f"{r.detail}; binds: {r.bound}")
             if not r.passed:
-                failure = ET.SubElement(case, "failure", message=r.detail, type="AssertionFailed")
-                failure.text = text
+                failure = ET.SubElement(case, "failure", message=printable(r.detail), type="AssertionFailed")
+                failure.text = printable(text)
             else:
-                ET.SubElement(case, "system-out").text = text
+                ET.SubElement(case, "system-out").text = printable(text)
         if err:
             case = ET.SubElement(suite, "testcase", classname="plan", name=Path(plan).name, file=plan, time="0")
             ET.SubElement(case, "error", message=errors[plan], type="InvalidPlan").text = errors[plan]

@@ -7,10 +7,11 @@ selection and highlights the rows whose values differ.
 
 from __future__ import annotations
 
-import io
+import math
 from typing import Any
 
-from inferwall.units import count, seconds, si
+from inferwall.prices import has_unverified_price
+from inferwall.units import binary_bytes, count, number, plural, seconds, si
 
 from . import Format, clean, machine_value
 from .record import flatten
@@ -50,6 +51,9 @@ TABLE_ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
+CAPACITIES = ("memory_bytes_per_gpu", "reserve_bytes")
+
+
 def human(key: str, value: Any) -> str:
     """A readable cell for a column, chosen by the key's unit suffix."""
     if value is None:
@@ -58,6 +62,12 @@ def human(key: str, value: Any) -> str:
         return "yes" if value else "NO"
     if isinstance(value, str):
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return "-"
+    if isinstance(value, dict):  # a breakdown such as prefill.kernel_times (found by scripts/fuzz.py: it crashed)
+        return ", ".join(f"{k} {human(key, v)}" for k, v in value.items()) or "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(human(key, v) for v in value) or "-"
     leaf = key.rsplit(".", 1)[-1]
     if "usd" in leaf:
         return f"${value:,.2f}" if value >= 1 else f"${value:.3g}"
@@ -65,17 +75,19 @@ def human(key: str, value: Any) -> str:
         return seconds(value)
     if "bytes_per_s" in leaf:
         return si(value, "B/s")
+    if "bytes" in leaf and (key.startswith("memory.") or leaf in CAPACITIES):
+        return binary_bytes(value)  # capacities in GiB, as catalogs and engines state them
     if "bytes" in leaf:
-        return si(value, "B")
+        return si(value, "B")  # traffic, like bandwidth, in decimal units
     if "utilization" in leaf or leaf in ("mfu", "mbu", "link_efficiency", "memory_fraction"):
         return f"{value * 100:.3g}%" if value >= 0.001 else f"{value * 100:.2g}%"
     if "flops" in leaf:
         return si(value, "FLOP/s" if "peak" in leaf else "FLOP")
-    if leaf.endswith("per_s"):
-        return f"{value:,.1f}" if value >= 100 else f"{value:.3g}"
+    if leaf == "min_gpus":
+        return plural(value, "GPU")
     if isinstance(value, int):
         return f"{value:,}"
-    return f"{value:.4g}"
+    return number(value)
 
 
 def _cell(row: dict[str, Any], key: str) -> str:
@@ -87,32 +99,51 @@ def _cell(row: dict[str, Any], key: str) -> str:
         return f"{row['input_tokens']:,} / {row['output_tokens']:,}"
     if key == "dtypes":
         return f"{row['weights_dtype']} / {row['kv_dtype']} / {row['compute_dtype']}"
+    if key == "price_usd_per_gpu_hour" and has_unverified_price(row.get("notes")):
+        return human(key, row.get(key)) + " (unverified)"
     return human(key, row.get(key))
 
 
 def compare_table(labels: list[str], rows: list[dict[str, Any]]) -> str:
-    """Rich table: one column per configuration; rows whose values differ are bold and coloured."""
-    from .table import _console, _table
+    """Rich tables: one column per configuration, the rows whose values differ bold and coloured. When the
+    configurations do not fit the terminal's width side by side, they wrap into several tables, each with the
+    row labels, so no column is ever cut."""
+    from .table import Col, fitted_table, table_width, target_width
 
-    buf = io.StringIO()
-    cells = {key: [_cell(r, key) for r in rows] for _, section in TABLE_ROWS for _, key in section}
-    width = 28 + sum(max([len(lab)] + [len(cells[k][i]) for k in cells]) + 3 for i, lab in enumerate(labels))
-    con = _console(buf, width)
-    t = _table(f"Comparing {len(labels)} configurations" if len(labels) > 1 else None)
-    t.add_column("", no_wrap=True)
-    for label in labels:
-        t.add_column(label, justify="right", no_wrap=True)
+    keys = [key for _, section in TABLE_ROWS for _, key in section]
+    cells = {key: [_cell(r, key) for r in rows] for key in keys}
+    label_cells, styles, value_rows = [], [], []
     for title, section in TABLE_ROWS:
-        t.add_row(f"[bold underline]{title}[/]", *[""] * len(labels))
+        label_cells.append((title, "bold underline"))
+        styles.append(None)
+        value_rows.append(None)
         for label, key in section:
-            values = cells[key]
-            differs = len(set(values)) > 1
-            style = "bold yellow" if differs else None
-            t.add_row(("[bold]" + label + "[/]") if differs else label, *values, style=style)
-    con.print(t)
+            differs = len(set(cells[key])) > 1
+            label_cells.append((label, "bold") if differs else label)
+            styles.append("bold yellow" if differs else None)
+            value_rows.append(key)
+    widths = [max([len(lab)] + [len(cells[k][i]) for k in keys]) for i, lab in enumerate(labels)]
+    first = max(len(c if isinstance(c, str) else c[0]) for c in label_cells)
+    width = target_width()
+    groups: list[list[int]] = [[]]
+    for i, w in enumerate(widths):
+        group = groups[-1]
+        if group and width is not None and table_width([first] + [widths[j] for j in group] + [w]) > width:
+            groups.append([i])
+        else:
+            group.append(i)
+    parts = []
+    for n, group in enumerate(groups):
+        cols = [Col("", label_cells)] + [
+            Col(labels[i], ["" if key is None else cells[key][i] for key in value_rows], right=True) for i in group]
+        title = None
+        if n == 0 and len(labels) > 1:
+            title = f"Comparing {len(labels)} configurations" + (
+                f" (in {len(groups)} tables to fit the width)" if len(groups) > 1 else "")
+        parts.append(fitted_table(cols, title, row_styles=styles))
     if len(labels) > 1:
-        con.print("[dim]rows in bold differ between the configurations[/dim]")
-    return buf.getvalue()
+        parts.append("rows in bold differ between the configurations\n")
+    return "".join(parts)
 
 
 def compare_matrix(labels: list[str], records: list[dict[str, Any]]) -> list[list[str]]:

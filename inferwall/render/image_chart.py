@@ -15,10 +15,11 @@ import importlib.util
 import io
 import os
 import textwrap
+import warnings
 
 from inferwall.errors import InputError
 
-from .chartdata import NEUTRAL, Chart, limits, tick_label, ticks
+from .chartdata import NEUTRAL, Chart, drawable, limits, tick_label, ticks
 
 FORMATS = (".png", ".svg")
 WIDTH_IN = 8.0
@@ -94,7 +95,8 @@ def render_image(chart: Chart, fmt: str) -> bytes:
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
     n = max(1, len(chart.panels))
-    with matplotlib.rc_context():
+    with warnings.catch_warnings(), matplotlib.rc_context():
+        warnings.simplefilter("ignore")  # stderr is for inferwall's own notes, not a plotting library's
         matplotlib.rcdefaults()
         matplotlib.rcParams.update({
             "svg.hashsalt": "inferwall",  # fixed ids in the SVG
@@ -107,6 +109,7 @@ def render_image(chart: Chart, fmt: str) -> bytes:
         fig = Figure(figsize=(WIDTH_IN, PANEL_HEIGHT_IN.get(n, 2.8 * n)), dpi=DPI, layout="constrained")
         axes = fig.subplots(n, 1, squeeze=False)[:, 0]
         for i, (ax, panel) in enumerate(zip(axes, chart.panels)):
+            panel = drawable(panel)
             (x0, x1), (y0, y1) = limits(panel)
             ax.set_xscale("log" if panel.x.log else "linear")
             ax.set_yscale("log" if panel.y.log else "linear")
@@ -121,8 +124,9 @@ def render_image(chart: Chart, fmt: str) -> bytes:
                 if a.marker:
                     ax.plot([a.x], [a.y], linestyle="None", marker=_MARKERS.get(a.marker, "x"), color=_color(a.color),
                             markersize=7)
-                ax.annotate(a.text, (a.x, a.y), xytext=(6, -12), textcoords="offset points", fontsize=8,
-                            color=_color(a.color))
+                if a.text:
+                    ax.annotate(a.text, (a.x, a.y), xytext=(6, 6 if a.above else -12), textcoords="offset points",
+                                fontsize=8, color=_color(a.color))
             ax.set_xlim(x0, x1)
             ax.set_ylim(y0, y1)
             for axis, spec, lo, hi in ((ax.xaxis, panel.x, x0, x1), (ax.yaxis, panel.y, y0, y1)):

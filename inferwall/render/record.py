@@ -10,6 +10,8 @@ from inferwall.core import Estimate, PhaseCost
 from inferwall.core.dtypes import peak_flops
 from inferwall.core.energy import Energy, energy_of
 
+from . import nonfinite_keys, nonfinite_note
+
 
 def energy_record(energy: Energy) -> dict[str, Any]:
     """The ``energy`` section: device power and joules per token (docs/economics.md, "Energy")."""
@@ -46,7 +48,42 @@ def _phase(p: PhaseCost | None, decode: bool) -> dict[str, Any] | None:
     out["bandwidth_utilization"] = p.bandwidth_utilization
     if decode:
         out["context_tokens"] = p.context_tokens
+    k, f = p.kernel_times, p.fixed_costs
+    out["kernel_times"] = {"gemm_s": k.gemm_s, "attention_s": k.attention_s, "moe_s": k.moe_s,
+                           "collectives_s": k.collectives_s, "fixed_s": k.fixed_s}
+    out["fixed_costs"] = {"host_s": f.host_s, "kernel_floor_s": f.kernel_floor_s,
+                          "collective_latency_s": f.collective_latency_s}
     return out
+
+
+def serving_record(est: Estimate) -> dict[str, Any] | None:
+    """The ``serving`` section: how the engine batched the requests."""
+    sv = est.serving
+    if sv is None:
+        return None
+    return {
+        "batching": sv.batching,
+        "engine": sv.engine,
+        "concurrency": sv.concurrency,
+        "running": sv.running,
+        "waiting": sv.waiting,
+        "limited_by": sv.limited_by,
+        "token_budget": sv.token_budget,
+        "iterations_per_request": sv.iterations_per_request,
+        "prefill_iterations": sv.prefill_iterations,
+        "mixed_iteration_share": sv.mixed_iteration_share,
+        "prefill_tokens_per_iteration": sv.prefill_tokens_per_iteration,
+        "decode_requests_per_iteration": sv.decode_requests_per_iteration,
+        "cycle_time_s": sv.cycle_time_s,
+        "queue_wait_s": sv.queue_wait_s,
+        "num_requests": sv.num_requests,
+        "total_time_s": sv.total_time_s,
+    }
+
+
+def _whole(count: float) -> int | float:
+    """A parameter count is a whole number (``70553706496``, not ``70553706496.0``)."""
+    return int(round(count)) if count == count and abs(count) < 1e30 else count
 
 
 def scenario_record(est: Estimate) -> dict[str, Any]:
@@ -55,8 +92,8 @@ def scenario_record(est: Estimate) -> dict[str, Any]:
     acc, m, par, w, eff, prec = s.accelerator, s.model, s.parallelism, s.workload, s.efficiency, s.precision
     return {
         "model": m.id,
-        "params": est.params,
-        "active_params": est.active_params,
+        "params": _whole(est.params),
+        "active_params": _whole(est.active_params),
         "gpu": acc.id,
         "gpus": par.gpus,
         "tp": par.tp,
@@ -73,13 +110,30 @@ def scenario_record(est: Estimate) -> dict[str, Any]:
         "memory_bandwidth_bytes_per_s_per_gpu": acc.bandwidth_bytes_per_s,
         "memory_bytes_per_gpu": acc.memory_bytes,
         "price_usd_per_gpu_hour": acc.price_usd_per_hour,
-        "mfu": eff.mfu,
+        "engine": s.engine.id,
+        "engine_version": s.engine.version,
+        "batching": s.engine.batching,
+        "max_running_requests": s.engine.max_running_requests,
+        "token_budget": s.engine.max_tokens_per_iteration,
+        "num_requests": w.num_requests,
+        "quant": prec.recipe or None,
+        "attention_weights_dtype": prec.weights_for("attention"),
+        "expert_weights_dtype": prec.weights_for("experts") if s.model.moe else None,
+        "head_weights_dtype": prec.weights_for("head"),
+        "mfu": eff.gemm_for(prec.compute),
         "mbu": eff.mbu,
+        "attention_efficiency": eff.attention_for(prec.activations),
+        "decode_attention_efficiency": eff.decode_attention,
         "link_efficiency": eff.link_efficiency,
         "collective_latency_s": eff.collective_latency_s,
-        "step_overhead_s": eff.step_overhead_s,
+        "kernel_floor_s": eff.kernel_floor_s,
+        "kernels_per_layer": eff.kernels_per_layer,
         "layer_overhead_s": eff.layer_overhead_s,
+        "host_per_iteration_s": eff.host_per_iteration_s,
+        "host_per_request_s": eff.host_per_request_s,
+        "host_hidden_fraction": eff.host_hidden_fraction,
         "memory_fraction": s.memory.memory_fraction,
+        "memory_fraction_of": s.memory.fraction_of,
         "reserve_bytes": s.memory.reserve_bytes,
     }
 
@@ -90,7 +144,7 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
     mem = est.memory
     energy = energy_of(est)
     notes = tuple(dict.fromkeys(tuple(notes) + energy.notes))
-    return {
+    record = {
         "scenario": scenario,
         "prefill": _phase(est.prefill, decode=False),
         "decode": _phase(est.decode, decode=True),
@@ -107,8 +161,11 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
             "fits": mem.fits,
             "max_batch": mem.max_batch,
             "batch_limited_by": mem.batch_limited_by,
+            "kv_pool_bytes_per_gpu": mem.kv_pool_bytes_per_gpu,
             "min_gpus": mem.min_gpus,
+            "min_gpus_layout": mem.min_gpus_layout or None,
         },
+        "serving": serving_record(est),
         "latency": {"ttft_s": est.latency.ttft_s, "tpot_s": est.latency.tpot_s, "e2e_s": est.latency.e2e_s},
         "throughput": {
             "output_tokens_per_s": est.throughput.output_tokens_per_s,
@@ -126,9 +183,15 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
             "memory_forward_passes_per_s": est.bounds.memory_forward_passes_per_s,
         },
         "energy": energy_record(energy),
+        "error_band": ({"regime": est.error_band.regime, "p80": est.error_band.p80, "n": est.error_band.n}
+                       if est.error_band else None),
         "sources": dict(provenance or {}),
         "notes": list(notes),
     }
+    overflowed = nonfinite_keys(record)
+    if overflowed:
+        record["notes"].append(nonfinite_note(overflowed))
+    return record
 
 
 def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:

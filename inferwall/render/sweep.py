@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from .compare import human
 
 
-def sweep_table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> str:
-    from .table import _console, _table
+def sweep_table(rows: list[dict[str, Any]], columns: list[str], title: str = "",
+                droppable: tuple[str, ...] = ()) -> str:
+    """Headers keep their full names and wrap at ``.`` and ``_`` to fit the terminal; ``droppable`` columns
+    (the default set's, not ones the user chose) may be left out, the last first."""
+    from .table import Col, fitted_table
 
-    cells = [[human(c, r.get(c)) for c in columns] for r in rows]
-    numeric = [any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows) for c in columns]
-    # each column: its widest cell, two of padding and one separator; the console is made at least that wide
-    width = sum(max([len(c)] + [len(row[i]) for row in cells]) + 3 for i, c in enumerate(columns)) + 4
-    buf = io.StringIO()
-    con = _console(buf, width)
-    t = _table(title or None)
-    for c, num in zip(columns, numeric):
-        t.add_column(c, no_wrap=True, justify="right" if num else "left")
-    for row in cells:
-        t.add_row(*row)
-    con.print(t)
-    return buf.getvalue()
+    # Columns with one value in every row go first: they tell the rows apart least.
+    same = [c for c in droppable if len({repr(r.get(c)) for r in rows}) <= 1]
+    order = same + [c for c in droppable if c not in same]
+    cols = []
+    for c in columns:
+        numeric = any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows)
+        drop = len(order) - order.index(c) if c in order else 0
+        cols.append(Col(c, [human(c, r.get(c)) for r in rows], right=numeric, wrap=c == "notes", drop=drop))
+    return fitted_table(cols, title or None)

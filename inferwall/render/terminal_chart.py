@@ -18,7 +18,7 @@ import shutil
 import textwrap
 from typing import Sequence
 
-from .chartdata import NEUTRAL, Chart, Panel, limits, tick_label, ticks
+from .chartdata import NEUTRAL, Chart, Panel, drawable, limits, tick_label, ticks
 
 MIN_WIDTH, MAX_WIDTH = 40, 240
 PANEL_HEIGHT = {1: 18, 2: 11, 3: 9}  # text rows of the plot area, by the number of panels
@@ -197,6 +197,7 @@ def _marker(canvas: _Canvas, at: tuple[int, int], glyph: str, color: int | None)
 
 def _panel_rows(panel: Panel, width: int, height: int, margin: int, color: bool, uni: bool,
                 x_label: bool) -> list[str]:
+    panel = drawable(panel)
     w = max(10, width - margin - 2)
     canvas = _Canvas(w, height)
     m = _Mapper(panel, w, height)
@@ -216,11 +217,13 @@ def _panel_rows(panel: Panel, width: int, height: int, margin: int, color: bool,
             canvas.put(at[0], at[1], glyphs.get(a.marker, "*"), a.color)
     for a in panel.annotations:
         at = m.cell(a.x, a.y)
-        if at:
+        if at and a.text:
             r, c = at
             n = len(a.text)
-            _place(canvas, [(r, c + 2), (r, c - 1 - n), (r - 1, c + 1), (r + 1, c + 1), (r - 1, c - n),
-                            (r + 1, c - n)], a.text, a.color)
+            spots = [(r, c + 2), (r, c - 1 - n), (r - 1, c + 1), (r + 1, c + 1), (r - 1, c - n), (r + 1, c - n)]
+            if a.above:
+                spots = [(r - 1, c + 1), (r - 1, c - n), (r, c + 2), (r, c - 1 - n)] + spots
+            _place(canvas, spots, a.text, a.color)
     for s in panel.series:
         if s.end_label and s.points:
             at = m.cell(*s.points[-1])
@@ -332,8 +335,25 @@ def _legend(chart: Chart, width: int, color: bool, uni: bool) -> list[str]:
     return out
 
 
+def _printable(chart: Chart) -> Chart:
+    """Every text of the chart with control characters escaped: names from files never drive the terminal."""
+    from . import printable
+
+    def axis(a):
+        return a._replace(label=printable(a.label))
+
+    panels = tuple(p._replace(x=axis(p.x), y=axis(p.y), title=printable(p.title),
+                              series=tuple(s._replace(label=printable(s.label), end_label=printable(s.end_label))
+                                           for s in p.series),
+                              annotations=tuple(a._replace(text=printable(a.text)) for a in p.annotations))
+                   for p in chart.panels)
+    return chart._replace(title=printable(chart.title), caption=printable(chart.caption), panels=panels,
+                          legend=tuple(e._replace(label=printable(e.label)) for e in chart.legend))
+
+
 def draw(chart: Chart, width: int = 80, color: bool = False, unicode: bool = True) -> str:
     """The chart as text lines ``width`` characters wide (ending in a newline)."""
+    chart = _printable(chart)
     width = max(MIN_WIDTH, min(MAX_WIDTH, width))
     n = len(chart.panels)
     height = PANEL_HEIGHT.get(n, 8)

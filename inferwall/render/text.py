@@ -9,7 +9,7 @@ TYPE_CHECKING = False  # typing costs start-up; its names are only needed by typ
 if TYPE_CHECKING:
     from typing import Any
 
-from . import machine_value
+from . import machine_value, printable
 from .record import flatten
 
 
@@ -35,7 +35,7 @@ def _delimited(rows: list[list[str]], delimiter: str) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return printable(text).replace("|", "\\|")
 
 
 def _markdown(rows: list[list[str]]) -> str:
@@ -85,7 +85,7 @@ def _fast_value(value: Any) -> str:
     """``machine_value`` with the common types first (sweeps write millions of cells)."""
     cls = value.__class__
     if cls is str:
-        return value
+        return value if value.isprintable() else printable(value)
     if cls is float:
         if value - value == 0.0 and value == int(value) and abs(value) < 1e15:  # finite and whole
             return str(int(value))
@@ -97,7 +97,7 @@ def _fast_value(value: Any) -> str:
 
 def _tsv_cell(value: Any) -> str:
     if value.__class__ is str:
-        text = value
+        text = value if value.isprintable() else printable(value)  # names from files never drive the terminal
     elif value.__class__ is float and value - value == 0.0 and not value == int(value):
         return format(value, ".12g")  # the most common cell of a sweep, inlined
     else:
@@ -118,8 +118,9 @@ class RowWriter:
     Rows should already be cleaned of non-finite floats (``render.clean``); table and yaml are buffered.
     """
 
-    def __init__(self, fmt: str, columns: list[str], write) -> None:
+    def __init__(self, fmt: str, columns: list[str], write, droppable: tuple[str, ...] = ()) -> None:
         self.fmt, self.columns, self.write = fmt, list(columns), write
+        self.droppable = droppable  # table: columns that may be left out to fit the terminal, the first first
         self.count = 0
         self.buffer: list[dict[str, Any]] | None = [] if fmt in ("table", "yaml") else None
         cols = self.columns
@@ -156,7 +157,7 @@ class RowWriter:
             from . import clean
             from .sweep import sweep_table
 
-            self.write(sweep_table([clean(r) for r in self.buffer], self.columns, title))
+            self.write(sweep_table([clean(r) for r in self.buffer], self.columns, title, self.droppable))
         elif self.buffer is not None:
             from . import Format, render_rows
 

@@ -20,4 +20,5 @@ MODULE_OF = {
     "intensity": "intensity",
     "plan": "plan",
     "roofline": "roofline",
+    "calibrate": "calibrate",
 }

@@ -31,15 +31,21 @@ def with_estimate_flags(exclude: tuple[str, ...] = ()) -> Callable[[Callable[...
     then the command's own options."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        from ..flags import CONTEXT, origins
+
         own = [p for name, p in inspect.signature(func, eval_str=True).parameters.items() if name != "flags"]
         names = {p.name for p in own}
-        shared = [p for name, p in _scenario_parameters().items() if name not in exclude and name not in names]
+        shared = [p for name, p in _scenario_parameters().items()
+                  if name not in exclude and name not in names and name != CONTEXT]
+        context = _scenario_parameters()[CONTEXT]
 
         def command(**kwargs: Any) -> Any:
+            ctx = kwargs.pop(CONTEXT)
             flags = {p.name: kwargs.pop(p.name) for p in shared}
+            flags["origins"] = origins(ctx, flags)
             return func(flags=flags, **kwargs)
 
-        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in shared + own]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in shared + own + [context]]
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in params}
         command.__name__ = func.__name__

@@ -28,6 +28,7 @@ def check(
     from inferwall.errors import CheckFailed, InputError
     from inferwall.render.check import junit_xml, render_check, target_problem, write_atomically
 
+    override_origins = scenario.pop("origins", {})
     overrides = {k: v for k, v in scenario.items() if v is not None and v is not False}
     paths = [str(x) for x in plans]
     if junit is not None and target_problem(junit):  # before any work: never replace /dev/null or a FIFO
@@ -48,7 +49,7 @@ def check(
             plan = p.load_plan(path)
             if cat is None:
                 cat = catalog(catalog_files)
-            resolved.append((plan, p.resolve_plan(plan, cat, overrides)))
+            resolved.append((plan, p.resolve_plan(plan, cat, overrides, override_origins)))
         except InputError as exc:
             write_junit([], {path: str(exc)})
             raise

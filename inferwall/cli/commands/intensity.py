@@ -26,6 +26,7 @@ def intensity(
     from inferwall.errors import InputError
     from inferwall.inputs import Options, build
     from inferwall.render.economics import big, integer, num, rows_output, text
+    from inferwall.units import number, plural
 
     from ..common import catalog, emit, note, pick_format
     from ._flags import int_list
@@ -56,14 +57,15 @@ def intensity(
     ]
     how = ("one bidirectional pass over the sequence" if used == "encoder"
            else "generating the sequence token by token with a KV cache, no prompt")
-    title = f"Arithmetic intensity: {arch.id} as {_article(used)} ({how}), {element:g} byte(s) per element"
+    per_element = plural(element, "byte")
+    title = f"Arithmetic intensity: {arch.id} as {_article(used)} ({how}), {per_element} per element"
     emit(rows_output(pick_format(fmt), rows, columns, title))
     totals = [r for r in rows if r["operator"] == "total"]
     lo, hi = totals[0], totals[-1]
-    span = (f"{lo['arithmetic_intensity']:,.4g} FLOPs/byte at {lo['seq_len']:,} tokens"
-            + (f", {hi['arithmetic_intensity']:,.4g} at {hi['seq_len']:,}" if hi is not lo else ""))
+    span = (f"{number(lo['arithmetic_intensity'])} FLOPs/byte at {lo['seq_len']:,} tokens"
+            + (f", {number(hi['arithmetic_intensity'])} at {hi['seq_len']:,}" if hi is not lo else ""))
     why = (f"a batch-1 decoder re-reads every weight for every token: about {2 / element:g} FLOPs/byte at "
-           f"{element:g} byte(s) per element" if used == "decoder"
+           f"{per_element} per element" if used == "decoder"
            else "an encoder reuses each weight across the whole sequence")
     note(f"{arch.id} as {_article(used)}: total intensity {span} ({why}).")
 

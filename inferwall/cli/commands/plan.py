@@ -53,7 +53,9 @@ def plan(
     from inferwall.core.types import CoreError
     from inferwall.errors import CheckFailed, InputError
     from inferwall.inputs import build
+    from inferwall.prices import parse_price_spec
     from inferwall.render.economics import integer, pct, rate, rows_output, secs, text, usd
+    from inferwall.units import plural
 
     from ..common import catalog, emit, note, pick_format
     from inferwall.core import limits as L
@@ -94,17 +96,23 @@ def plan(
         entries = list({e.accelerator.id: e for e in chosen}.values())
     else:
         entries = list(cat.gpus.values())
-    price_given = flags.get("price") is not None
+    spec = parse_price_spec(flags["price"], cat) if flags.get("price") is not None else None
     candidates, skipped, notes = [], {}, []
+    unverified: dict[str, Any] = {}  # gpu id -> entry, for accelerators ranked on a catalog placeholder price
     for entry in entries:
         gid = entry.accelerator.id
-        if entry.accelerator.price_usd_per_hour is None and not price_given:
+        given = spec.price_for(gid) if spec else None
+        if entry.accelerator.price_usd_per_hour is None and given is None:
             skipped[gid] = "no price"
             continue
+        if given is None and not entry.price_verified:
+            unverified[gid] = entry
         native_weights = None
         for p in dict.fromkeys(precisions):
             try:
-                resolved = build(options_from(flags, gpu=gid, precision=p), cat)
+                searched = {"gpu": "plan's search", "precision": "plan's search"}
+                resolved = build(options_from(flags, gpu=gid, precision=p,
+                                              origins={**flags.get("origins", {}), **searched}), cat)
             except CoreError as exc:  # this accelerator cannot run it (no FLOP/s listed, an impossible dtype)
                 skipped.setdefault(gid, str(exc))
                 continue
@@ -136,42 +144,83 @@ def plan(
         "output_tokens_per_s": c.output_tokens_per_s, "requests_per_s": c.requests_per_s,
         "usd_per_hour": c.usd_per_hour, "usd_per_million_output_tokens": c.usd_per_million_output_tokens,
         "usd_per_million_tokens_blended": c.usd_per_million_tokens_blended, "utilization": c.utilization,
+        "price_usd_per_gpu_hour": c.estimate.scenario.accelerator.price_usd_per_hour,
+        "price_verified": None if spec and spec.price_for(c.gpu) is not None else c.gpu not in unverified,
         "layout": f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else ""),
+        "price": usd(c.estimate.scenario.accelerator.price_usd_per_hour) + ("*" if c.gpu in unverified else ""),
     } for i, c in enumerate(result.configs)]
     machine = [(k, k, text) for k in ("rank", "gpu", "precision", "weights_dtype", "kv_dtype", "compute_dtype", "tp",
                                        "pp", "ep", "gpus_per_replica", "replicas", "gpus", "batch", "batch_limit",
                                        "batch_limited_by", "binds", "ttft_s", "tpot_s", "user_tokens_per_s",
                                        "output_tokens_per_s", "requests_per_s", "usd_per_hour",
                                        "usd_per_million_output_tokens", "usd_per_million_tokens_blended",
-                                       "utilization")]
+                                       "utilization", "price_usd_per_gpu_hour", "price_verified")]
     human = [
         ("rank", "#", integer), ("gpu", "gpu", text), ("precision", "precision", text), ("layout", "layout", text),
         ("replicas", "replicas", integer), ("gpus", "GPUs", integer), ("batch", "batch", integer),
         ("ttft_s", "TTFT", secs), ("tpot_s", "TPOT", secs), ("user_tokens_per_s", "tok/s per user", rate),
         ("output_tokens_per_s", "output tok/s", rate), ("utilization", "utilization", pct),
-        ("usd_per_hour", "$/hour", usd), ("usd_per_million_output_tokens", "$/M output", usd),
-        ("binds", "binds", text),
+        ("price", "$/GPU-hour", text), ("usd_per_hour", "$/hour", usd),
+        ("usd_per_million_output_tokens", "$/M output", usd), ("binds", "binds", text),
     ]
     model = candidates[0].scenario.model.id
     kind = "Pareto frontier" if pareto else f"Cheapest {top_n}"
     title = f"{kind}: {model} for {demand.describe()}" + _slo_text(slo)
     if not result.configs or not charting.deliver(chart, output, lambda: charting.plan_chart(result, title, pareto)):
-        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human))
-    for line in slo_notes + _group_notes(notes, {c.scenario.accelerator.id for c in candidates}):
+        emit(rows_output(pick_format(fmt), rows, machine, title, table_columns=human,
+                         drop=("output_tokens_per_s", "utilization", "replicas", "user_tokens_per_s", "binds",
+                               "layout", "ttft_s", "precision")))
+    for line in slo_notes + _group_notes(notes, {c.scenario.accelerator.id for c in candidates}) + _result_warnings(
+            result, slo, candidates):
         note(f"note: {line}")
     no_price = sorted(g for g, why in skipped.items() if why == "no price")
     if no_price:
-        note(f"note: skipped {len(no_price)} accelerators without a price ({', '.join(no_price)}); "
-             "give --price (applies to every GPU searched), with --gpus-from to pick them")
+        note(f"note: skipped {plural(len(no_price), 'accelerator')} without a price ({', '.join(no_price)}); "
+             "give --price (2.5 for every GPU searched, or GPU=PRICE pairs such as h100=2.1,mi300x=2.5), "
+             "with --gpus-from to pick them")
+    ranked = [row["gpu"] for row in rows]
+    if ranked and ranked[0] in unverified:
+        first = unverified[ranked[0]]
+        note(f"note: #1 ({ranked[0]}) ranks first on an unverified placeholder price "
+             f"(${first.accelerator.price_usd_per_hour:g}/GPU-hour, {first.price_label(status=False)}); the ranking is "
+             f"provisional until you give your price: --price {first.aliases[0] if first.aliases else ranked[0]}=PRICE")
+    elif any(g in unverified for g in ranked):
+        marked = [str(i) for i, g in enumerate(ranked, 1) if g in unverified]
+        which = f"rows {', '.join(marked)}" if len(marked) > 1 else f"row {marked[0]}"
+        note(f"note: {which} ({', '.join(dict.fromkeys(g for g in ranked if g in unverified))}) "
+             f"{'are' if len(marked) > 1 else 'is'} priced with an unverified catalog placeholder (marked * in the table, price_verified false "
+             "in data formats); --price GPU=PRICE sets your own")
     others = {g: why for g, why in skipped.items() if why != "no price"}
     for g, why in others.items():
         note(f"note: skipped {g}: {why}")
     pruned = [g for g, why in result.skipped if why != "no price"]
-    note(f"searched {result.evaluated_layouts:,} layouts on {len(candidates)} GPU x precision candidates "
-         f"({result.evaluations:,} estimates, {len(pruned)} candidates pruned by cost bounds) in {elapsed:.2f} s")
+    note(f"searched {plural(result.evaluated_layouts, 'layout')} on {plural(len(candidates), 'GPU x precision candidate')} "
+         f"({plural(result.evaluations, 'estimate')}, {plural(len(pruned), 'candidate')} pruned by cost bounds) in "
+         f"{elapsed:.2f} s")
     if not result.configs:
         raise CheckFailed(result.summary)
     note(result.summary)
+
+
+SLOW_FIRST_TOKEN_S = 10.0  # without --max-ttft, a listed TTFT above this gets a note: nobody waits that long unasked
+
+
+def _result_warnings(result, slo, candidates) -> list[str]:
+    """What the objectives given leave unsaid about the configurations listed."""
+    from inferwall.units import seconds
+
+    out = []
+    model = candidates[0].scenario.model
+    if model.encoder and slo.max_tpot_s is not None:
+        out.append(f"{model.id} is an encoder: it generates no tokens one by one, so --max-tpot has nothing to bound "
+                   "(its only latency is the pass over the input; use --max-ttft)")
+    if slo.max_ttft_s is None and result.configs:
+        slowest = max(result.configs, key=lambda c: c.ttft_s)
+        if slowest.ttft_s >= SLOW_FIRST_TOKEN_S:
+            rank = result.configs.index(slowest) + 1
+            out.append(f"no --max-ttft was given, and the first token takes up to {seconds(slowest.ttft_s)} (rank "
+                       f"{rank}: {slowest.gpu}, batch {slowest.batch:,}); add --max-ttft to bound it")
+    return out
 
 
 def _group_notes(notes: list[str], gpu_ids: set[str]) -> list[str]:

@@ -62,7 +62,9 @@ def roofline(scenario: dict[str, Any], fmt: FormatOpt = format_option(),
             ("decode_bound", "decode bound", text),
         ]
         machine = columns + [(k, k, text) for k in ("model", "compute_dtype", "batch", "mfu", "mbu")]
-        emit(rows_output(pick_format(fmt), [r.record() for r in rows], machine, title, table_columns=columns))
+        emit(rows_output(pick_format(fmt), [r.record() for r in rows], machine, title, table_columns=columns,
+                         drop=("bandwidth_bytes_per_s", "peak_flops_per_s", "prefill_flops_per_s",
+                               "decode_flops_per_s")))
     for r in rows:
         note(_summary(r, short_gpu(r.gpu)))
     for line in notes:

@@ -85,7 +85,9 @@ def scale(
     title = (f"Economies of scale: {s.model.id} on {s.parallelism.gpus} x {s.accelerator.id} "
              f"(tp={s.parallelism.tp} pp={s.parallelism.pp} dp={s.parallelism.dp})")
     if not charting.deliver(chart, output, lambda: charting.scale_chart(resolved, result, title)):
-        emit(rows_output(pick_format(fmt), rows, columns, title))
+        emit(rows_output(pick_format(fmt), rows, columns, title,
+                         drop=("concurrent_users", "bandwidth_utilization", "joules_per_output_token", "ttft_s",
+                               "user_base", "fits")))
     note(result.summary)
     for line in dict.fromkeys(resolved.notes + result.notes + _cost_notes(result)):
         note(f"note: {line}")

@@ -8,10 +8,11 @@ from typing import Any, List, Optional
 
 import typer
 
+from inferwall.prices import is_cost_column, unverified_ranks_note
 from inferwall.render import Format
 
 from ..charting import ChartOpt, OutputOpt, chart_option, output_option
-from ..common import catalog, note, pick_format
+from ..common import catalog, note, pick_format, table_hints
 from ..flags import OUTPUT, CatalogOpt, FormatOpt, catalog_option, format_option, with_scenario_flags
 
 SELECT = "Selection"
@@ -78,6 +79,7 @@ def sweep(
     """
     from inferwall import grid as g
     from inferwall.render import row_writer
+    from inferwall.units import plural
 
     from .. import charting
 
@@ -104,12 +106,13 @@ def sweep(
     if run.total >= PROGRESS_MIN_CONFIGURATIONS and _isatty(sys.stderr) and not (streams and _isatty(sys.stdout)):
         progress = Progress(run.total)
 
+    droppable = g.DROP_ORDER if not columns else ()  # the default set may narrow to fit; a chosen one does not
     if chart:  # the terminal chart replaces the rows: no writer, not even a header
         writer = charting.Collector(None, passthrough=False)
     elif output is not None:
-        writer = charting.Collector(row_writer(out_format, cols, write), passthrough=True)
+        writer = charting.Collector(row_writer(out_format, cols, write, droppable), passthrough=True)
     else:
-        writer = row_writer(out_format, cols, write)
+        writer = row_writer(out_format, cols, write, droppable)
     kept: list[dict[str, Any]] = []
     matched = evaluated = 0
     try:
@@ -127,23 +130,30 @@ def sweep(
             if top and matched >= top:
                 break
         if keys:
-            kept = g.sort_rows(kept, keys)
-            for row in kept[:top] if top else kept:
+            kept = g.sort_rows(kept, keys)[:top] if top else g.sort_rows(kept, keys)
+            for row in kept:
                 writer.row(row)
     finally:
         if progress:
             progress.close()
-    title = f"Sweep: {matched:,} of {run.total:,} configurations" if conditions else f"Sweep: {run.total:,} configurations"
+    count = f"{matched:,} of {run.total:,} configurations" if conditions else plural(run.total, "configuration")
+    varied, fixed = grid.swept()
+    title = f"Sweep of {varied or 'one configuration'}: {count}" + (f"; {fixed}" if fixed else "")
     writer.close(title)
     flush_out()
+    table_hints()
     if chart or output is not None:
         charting.deliver(chart, output, lambda: charting.sweep_chart(grid, writer.rows, title))
 
     for line in g.note_lines(run.notes, evaluated):
         note(line)
+    ranked_by_price = [column for column, _ in keys if is_cost_column(column)]
+    if ranked_by_price:
+        line = unverified_ranks_note(kept, ranked_by_price[0])
+        if line:
+            note(line)
     if run.skipped:
-        note(f"note: skipped {len(run.skipped):,} invalid configurations of {grid.size:,}; the first: "
-             f"{grid.describe(run.skipped[0][0])}: {run.skipped[0][1]}")
+        note(g.skipped_note(run.skipped, grid))
     if conditions and not matched:
         note("note: no configuration matched " + " and ".join(c.text for c in conditions))
 

@@ -19,6 +19,7 @@ def trend(
     bandwidth_growth: float = typer.Option(1.6, "--bandwidth-growth", help="DRAM bandwidth growth per period (1.6x per 2 years).", rich_help_panel=ECONOMICS),
     interconnect_growth: float = typer.Option(1.4, "--interconnect-growth", help="Interconnect bandwidth growth per period (1.4x per 2 years).", rich_help_panel=ECONOMICS),
     period: float = typer.Option(2.0, "--period", help="Years per growth period.", rich_help_panel=ECONOMICS),
+    fixed_cost_speedup: float = typer.Option(1.0, "--fixed-cost-speedup", help="How many times faster the fixed per-pass costs (overheads, collective latency) get per period \\[default: 1, held at today's values].", rich_help_panel=ECONOMICS),
     start_year: Optional[int] = typer.Option(None, "--start-year", help="Calendar year of year 0 \\[default: the GPU's release year].", rich_help_panel=ECONOMICS),
     from_catalog: bool = typer.Option(False, "--from-catalog", help="Also list the real ops:byte ratio (dense 16-bit FLOP/s / HBM bandwidth) of catalog GPUs by release year.", rich_help_panel=ECONOMICS),
     fmt: FormatOpt = format_option(),
@@ -26,9 +27,9 @@ def trend(
     chart: ChartOpt = chart_option(),
     output: OutputOpt = output_option(),
 ) -> None:
-    """Ridge point, critical batch, utilization and time per token, year by year; when the bottleneck changes.
+    """Ridge point, critical batch, the roofline's memory/compute ratio, utilization and time per token, year by year.
 
-    --chart draws the ridge point and the utilization over the years.
+    The memory/compute ratio (memory time over compute time of a decode step) is the Memory Wall's argument, apart from fixed per-pass costs, which are held at today's values unless --fixed-cost-speedup says otherwise. --chart draws the ridge point and the utilization over the years.
     """
     from .. import charting
 
@@ -48,7 +49,7 @@ def trend(
     from ._flags import bounded
 
     for flag, value in (("--flops-growth", flops_growth), ("--bandwidth-growth", bandwidth_growth),
-                        ("--interconnect-growth", interconnect_growth)):
+                        ("--interconnect-growth", interconnect_growth), ("--fixed-cost-speedup", fixed_cost_speedup)):
         bounded(value, flag, L.GROWTH)
     bounded(period, "--period", L.PERIOD_YEARS)
     if not 0 <= years <= 100:
@@ -57,7 +58,7 @@ def trend(
     cat = catalog(catalog_files)
     resolved = build(options_from(flags), cat)
     rates = TrendRates(flops=flops_growth, bandwidth=bandwidth_growth, interconnect=interconnect_growth,
-                       period_years=period)
+                       period_years=period, fixed_costs=fixed_cost_speedup)
     problem = rates_problem(rates, years)
     if problem:
         raise InputError(problem)
@@ -67,6 +68,8 @@ def trend(
     rows: list[dict[str, Any]] = [{
         "year": r.year, "years_ahead": r.years_ahead, "source": "projection",
         "ridge_flops_per_byte": r.ridge_flops_per_byte, "critical_batch": r.critical_batch, "batch": r.batch,
+        "compute_time_s": r.compute_time_s, "memory_time_s": r.memory_time_s,
+        "memory_to_compute": r.memory_to_compute, "roofline_bound": r.roofline_bound,
         "utilization": r.utilization, "tpot_s": r.tpot_s, "bound": r.bound,
         "peak_flops_per_gpu": r.peak_flops_per_gpu, "bandwidth_bytes_per_s_per_gpu": r.bandwidth_bytes_per_s_per_gpu,
     } for r in result.rows]
@@ -80,21 +83,33 @@ def trend(
         ("ridge_flops_per_byte", "ridge FLOPs/byte", num),
         ("critical_batch", "critical batch", lambda v: "never" if v is None else f"{v:,}"),
         ("batch", "batch", integer),
+        ("compute_time_s", "compute time", secs),
+        ("memory_time_s", "memory time", secs),
+        ("memory_to_compute", "memory / compute", num),
+        ("roofline_bound", "roofline bound", text),
         ("utilization", "utilization", pct),
         ("tpot_s", "time/token", secs),
-        ("bound", "bound", text),
+        ("bound", "bound (all costs)", text),
         ("peak_flops_per_gpu", "peak/GPU", flops),
         ("bandwidth_bytes_per_s_per_gpu", "bandwidth/GPU", bandwidth),
     ]
     s = resolved.scenario
+    fixed = ("fixed costs held" if rates.fixed_costs == 1 else f"fixed costs {rates.fixed_costs:g}x faster")
     title = (f"Trend: {s.model.id} on {s.parallelism.gpus} x {s.accelerator.id}, batch {s.workload.batch}; "
              f"FLOP/s {rates.flops:g}x, bandwidth {rates.bandwidth:g}x, links {rates.interconnect:g}x per "
-             f"{rates.period_years:g} years")
+             f"{rates.period_years:g} years, {fixed}")
     if not charting.deliver(chart, output, lambda: charting.trend_chart(result, title, s.workload.batch)):
-        emit(rows_output(pick_format(fmt), rows, columns, title))
+        emit(rows_output(pick_format(fmt), rows, columns, title,
+                         drop=(() if from_catalog else ("source",))  # every row a projection: says nothing
+                         + ("bandwidth_bytes_per_s_per_gpu", "peak_flops_per_gpu", "years_ahead", "batch",
+                            "compute_time_s", "memory_time_s", "critical_batch", "utilization", "tpot_s")))
     note(result.summary)
     for line in resolved.notes:
         note(f"note: {line}")
+    listed = {p.gpu for p in result.catalog}
+    for entry in cat.gpus.values():
+        if entry.accelerator.id in listed and entry.compute_estimated:
+            note(f"note: {entry.estimate_note()}")
 
 
 def register(app: typer.Typer) -> None:
