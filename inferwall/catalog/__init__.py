@@ -13,7 +13,7 @@ from inferwall.core.types import MLA, Accelerator, ModelArch, MoE
 from inferwall.errors import InputError
 
 from .validate import Fields
-from .yamlio import load_builtin, load_document
+from .yamlio import catalog_shape, load_builtin, load_document
 
 DTYPES_IN_CATALOG = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
 CATALOG_ENV = "INFERWALL_CATALOG"
@@ -298,7 +298,7 @@ class Catalog:
         self.notes: list[str] = []
 
     def add_file(self, path: str, builtin: bool = False) -> None:
-        data = load_builtin(str(path)) if builtin else load_document(path)
+        data = load_builtin(str(path), valid=catalog_shape) if builtin else load_document(path)
         label = f"specs/{os.path.basename(path)}" if builtin else str(path)
         if not isinstance(data, dict):
             raise InputError(f"{label}: expected a mapping with 'accelerators' and/or 'models'")

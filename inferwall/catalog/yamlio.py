@@ -188,7 +188,7 @@ def _checksum(data: bytes) -> str:
     return f"{len(data)}-{zlib.crc32(data):08x}"
 
 
-def _catalog_shape(data: Any) -> bool:
+def catalog_shape(data: Any) -> bool:
     """What ``Catalog.add_file`` relies on from a shipped file: lists of entries, each with a text id."""
     if not isinstance(data, dict) or not set(data) <= _CATALOG_KEYS:
         return False
@@ -205,12 +205,12 @@ def _catalog_shape(data: Any) -> bool:
     return True
 
 
-def _read_cache(target: str, source: str) -> Any:
+def _read_cache(target: str, source: str, valid: Any = None) -> Any:
     """The cached parse of a shipped file whose checksum is ``source``, or None to parse it again.
 
     The cache is a header line (format, the source's checksum, the body's checksum) and a JSON body. It is used
     only when the header matches the shipped file exactly, the body's checksum matches (an edited value, say the
-    H100's bandwidth, changes it), and the body has a catalog's shape; anything else is ignored.
+    H100's bandwidth, changes it), and the body passes ``valid`` (a catalog's shape); anything else is ignored.
     """
     try:
         blob = read_bytes(target, limit=4 * MAX_FILE_BYTES)  # regular files only: a FIFO here cannot hang us
@@ -223,7 +223,7 @@ def _read_cache(target: str, source: str) -> Any:
         data = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    return data if _catalog_shape(data) else None
+    return data if valid is None or valid(data) else None
 
 
 def _write_cache(cache: str, target: str, source: str, data: Any) -> None:
@@ -249,14 +249,15 @@ def _write_cache(cache: str, target: str, source: str, data: Any) -> None:
         pass
 
 
-def load_builtin(path: str) -> Any:
+def load_builtin(path: str, valid: Any = None) -> Any:
     """Load a shipped spec file, through a JSON cache keyed by the file's content checksum.
 
     Parsing YAML costs tens of milliseconds at every start; the cache makes a one-liner instant. The cache is
     never trusted over the shipped file: it is checked against the file's checksum, its own checksum and the
     catalog's shape, and any mismatch (corrupt, edited, truncated, a FIFO or directory in its place) parses the
     YAML again and rewrites it. CRC-32 plus the length are the checksums: they catch corruption and edits, and
-    avoid loading hashlib at start-up.
+    avoid loading hashlib at start-up. ``valid`` checks the shape the caller relies on (``catalog_shape``); files
+    whose parser validates every entry anyway (engine profiles, kernels) need none.
     """
     raw = read_bytes(path)
     source = _checksum(raw)
@@ -265,7 +266,7 @@ def load_builtin(path: str) -> Any:
     if cache is not None:
         stem = os.path.splitext(os.path.basename(path))[0]
         target = os.path.join(cache, f"{stem}-{source}.json")
-        data = _read_cache(target, source)
+        data = _read_cache(target, source, valid)
         if data is not None:
             return data
     import yaml
