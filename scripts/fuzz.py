@@ -72,7 +72,13 @@ SCENARIO = {
     "--weights": DTYPES, "--kv": DTYPES, "--compute": DTYPES, "--mfu": FRACTIONS, "--mbu": FRACTIONS,
     "--link-efficiency": FRACTIONS, "--overhead": DURATIONS, "--layer-overhead": DURATIONS,
     "--collective-latency": DURATIONS, "--reserve": BYTES, "--memory-fraction": FRACTIONS,
+    "--engine": ["vllm", "sglang", "trtllm", "trtllm-cpp", "llamacpp", "gptfast", "ideal", "vlm", ""],
+    "--batching": ["continuous", "static", "sideways", ""], "--num-requests": INTS + ["1e9", "2e9"],
+    "--max-running-requests": INTS + ["2e9"], "--cuda-graph-max-batch": INTS + ["2e9"],
+    "--chunked-prefill": ["on", "off", "maybe", "1", ""], "--token-budget": INTS + ["8k", "2e9"],
+    "--quant": ["modelopt-fp8", "modelopt-fp4", "gguf-q4_k_m", "gguf-q8_0", "awq-int4", "nope", ""],
 }
+SWITCH_FLAGS = ["--ideal", "--strict"]
 # Values that are valid on their own, drawn most of the time so that runs get past parsing into the core.
 GOOD = {
     "--model": MODELS[:8], "--params": ["70B", "70b", "1.6T", "7", "125m", "405e9", "8B", "1e15", "1"],
@@ -90,8 +96,11 @@ GOOD = {
     "--overhead": ["2ms", "0", "3600", "5"], "--layer-overhead": ["50us", "0", "3600"],
     "--collective-latency": ["10us", "0", "3600"], "--reserve": ["0", "1GiB", "1e18"],
     "--memory-fraction": ["0.9", "1e-6", "1"],
+    "--engine": ["vllm", "sglang", "trtllm", "llamacpp", "gptfast", "ideal"], "--batching": ["continuous", "static"],
+    "--num-requests": ["1", "100", "1k"], "--max-running-requests": ["1", "256", "1k"],
+    "--cuda-graph-max-batch": ["1", "512"], "--chunked-prefill": ["on", "off"], "--token-budget": ["512", "8k"],
+    "--quant": ["modelopt-fp8", "modelopt-fp4", "gguf-q4_k_m", "awq-int4"],
 }
-SWITCHES = ["--ideal"]
 COLUMNS = ["gpu,batch", "tpot_s", "all", "default", "bound", "nope", "", "gpu,,batch", "fits,notes"]
 WHERE = ["tpot_s<0.05", "tpot_s<50ms", "decode.bound==memory", "gpu==*h100*", "fits==true", "tpot_s=10ms",
          "tpot_s<nan", "x<1", "memory.headroom_bytes_per_gpu>10GiB", "decode.utilization>=20%", "fits<1", ""]
@@ -176,9 +185,15 @@ class Files:
                                                  "max_concurrency": 0, "num_prompts": 0, "backend": "vllm"})),
             str(b / "missing.yaml"), "/dev/zero", "",
         ]
+        engines = ROOT / "specs" / "engines"
+        self.engine_files = [str(engines / "vllm.yaml"), str(engines / "trtllm.yaml")] + [
+            write("engine-box.yaml", (engines / "vllm.yaml").read_text().replace("per_request_s:", "per_request_s_x:", 1)),
+            write("engine-nan.yaml", "id: x\nhost: {per_request_s: {value: .nan}}\n"),
+            str(b / "missing.yaml"), "/dev/zero", "",
+        ]
         fifo = b / "fifo.yaml"
         os.mkfifo(fifo)
-        for group in (self.plans, self.catalogs, self.models, self.configs, self.measurements):
+        for group in (self.plans, self.catalogs, self.models, self.configs, self.measurements, self.engine_files):
             group.append(str(fifo))
         (b / "out").mkdir()
         os.mkfifo(b / "out" / "fifo.png")
@@ -209,8 +224,11 @@ def _scenario(rng: random.Random, files: Files, grid: bool, exclude: tuple[str, 
         if grid and rng.random() < 0.5:
             value = rng.choice(RANGES) if flag not in ("--model", "--gpu") else ",".join(rng.sample(pool, 2))
         args += [flag, value] if rng.random() < 0.8 else [f"{flag}={value}"]
-    if rng.random() < 0.3 and "--ideal" not in exclude:
-        args.append("--ideal")
+    for switch in SWITCH_FLAGS:
+        if rng.random() < 0.2 and switch not in exclude:
+            args.append(switch)
+    if rng.random() < 0.05 and "--engine-file" not in exclude:
+        args += ["--engine-file", rng.choice(files.engine_files)]
     if not any(a.startswith(("--model", "--params")) for a in args) and rng.random() < 0.95:
         args += rng.choice([["--model", rng.choice(MODELS[:7])], ["--params", rng.choice(["7B", "70B", "1.6T"])]])
     if any(a.startswith("--model") for a in args) and rng.random() < 0.8:  # mostly keep bare-model shape flags off
