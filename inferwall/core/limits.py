@@ -11,22 +11,29 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
 
 SMALLEST_NORMAL = sys.float_info.min  # 2.2e-308: anything smaller and non-zero is subnormal
 DAY_YEARS = 1 / 365.25
 
 
-@dataclass(frozen=True)
 class Limit:
-    """A closed range [low, high] (or (0, high] when ``above_zero``) of one quantity, in SI units."""
+    """A closed range [low, high] (or (0, high] when ``above_zero``) of one quantity, in SI units.
 
-    low: float
-    high: float
-    unit: str  # how messages write the value ("", " B/s", " s", ...)
-    why: str  # the physical reason for the maximum (or the minimum)
-    above_zero: bool = False  # the low end is exclusive zero: (0, high]
-    low_text: str = ""  # how messages write ``low`` when a number would not say it (1 day)
+    A plain class rather than a dataclass: this module loads on every one-liner, and a dataclass costs start-up.
+    """
+
+    __slots__ = ("low", "high", "unit", "why", "above_zero", "low_text")
+
+    def __init__(self, low: float, high: float, unit: str, why: str, above_zero: bool = False,
+                 low_text: str = "") -> None:
+        self.low, self.high = low, high
+        self.unit = unit  # how messages write the value ("", " B/s", " s", ...)
+        self.why = why  # the physical reason for the maximum (or the minimum)
+        self.above_zero = above_zero  # the low end is exclusive zero: (0, high]
+        self.low_text = low_text  # how messages write ``low`` when a number would not say it (1 day)
+
+    def __repr__(self) -> str:
+        return f"Limit({self.low!r}, {self.high!r}, {self.unit!r})"
 
     def problem(self, value: float) -> str | None:
         """None if ``value`` is in range, else what is wrong, e.g. 'must be at most 1e+15 (...)'."""
