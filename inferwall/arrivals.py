@@ -34,6 +34,11 @@ def parse_request_rate(text, what: str = "--request-rate") -> float:
         value = float(match[1]) / _PER[match[2]]
     if not (math.isfinite(value) and value > 0):
         raise InputError(f"{what}: the request rate must be > 0 requests per second, got {text!r}")
+    from inferwall.core.limits import REQUESTS_PER_S
+
+    problem = REQUESTS_PER_S.problem(value)
+    if problem:
+        raise InputError(f"{what}: {problem}")
     return value
 
 

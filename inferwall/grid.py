@@ -72,14 +72,19 @@ def expand_item(item: str, flag: str) -> list[str]:
             raise InputError(f"{flag}: bad step in {item!r}: expected a positive number, e.g. 1..64:8")
         s, s_whole = step
         whole = a_whole and s_whole
-        n = int(math.floor((b - a) / s + 1e-9)) + 1
-        if n > MAX_AXIS_VALUES:
-            raise InputError(f"{flag}: range {item!r} has {n:,} values, more than {MAX_AXIS_VALUES:,}; use a larger step")
+        count = (b - a) / s  # how many values, known before any is made: 1..1e308:1e-10 is refused, not expanded
+        if not math.isfinite(count) or count + 1 > MAX_AXIS_VALUES:
+            shown = f"{count + 1:,.0f} values" if math.isfinite(count) and count < 1e18 else "too many values"
+            raise InputError(f"{flag}: range {item!r} has {shown}, more than {MAX_AXIS_VALUES:,}; use a larger step")
+        n = int(math.floor(count + 1e-9)) + 1
         values = [a + i * s for i in range(n)]
     else:
         if a <= 0:
             raise InputError(f"{flag}: range {item!r} doubles from its start, which must be > 0 (or give a step: {item}:1)")
         whole = a_whole
+        doublings = math.log2(b / a) if b / a < math.inf else math.inf
+        if doublings + 1 > MAX_AXIS_VALUES:
+            raise InputError(f"{flag}: range {item!r} has more than {MAX_AXIS_VALUES:,} values")
         v = a
         while v <= b * (1 + 1e-12):
             values.append(v)
@@ -339,7 +344,8 @@ def _literal_number(column: str, text: str) -> float | None:
     from inferwall.units import UnitError, parse_quantity, parse_seconds
 
     try:
-        return float(text)
+        value = float(text)
+        return value if math.isfinite(value) else None  # nan or inf compares to nothing usefully
     except ValueError:
         pass
     try:

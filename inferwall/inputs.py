@@ -25,10 +25,19 @@ from inferwall.core import (
     Workload,
     prepare,
 )
+from inferwall.core import limits as L
 from inferwall.core.dtypes import BYTES_PER_ELEMENT, STORAGE_BITS, normalize, sixteen_bit_for
 from inferwall.errors import InputError
 from inferwall.prices import missing_note, parse_price_spec, unverified_note
-from inferwall.units import UnitError, count, parse_fraction, parse_int, parse_quantity, parse_seconds
+from inferwall.units import (
+    UnitError,
+    bare_duration_note,
+    count,
+    parse_fraction,
+    parse_int,
+    parse_quantity,
+    parse_seconds,
+)
 
 DEFAULT_GPU = "h100"
 DEFAULT_INPUT_TOKENS = 1024
@@ -123,15 +132,21 @@ class Resolved:
     batch_max: bool = False
 
 
-def _wrap(fn, *args):
+def _wrap(fn, *args, **kwargs):
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except UnitError as exc:
         raise InputError(str(exc)) from None
 
 
-def _int(value: Any, flag: str, minimum: int = 1) -> int:
-    return _wrap(parse_int, value, flag, minimum)
+def _int(value: Any, flag: str, minimum: int = 1, limit: L.Limit = L.GPUS) -> int:
+    return _wrap(parse_int, value, flag, minimum, limit=limit)
+
+
+# The physical range of each bare-model shape flag (inferwall.core.limits; docs/limits.md).
+SHAPE_LIMITS = {"layers": L.LAYERS, "heads": L.HEADS, "kv_heads": L.HEADS, "head_dim": L.HEAD_DIM, "hidden": L.HIDDEN}
+# Durations a bare number makes implausibly long (seconds): a note says how it was read.
+PLAUSIBLE_BARE_SECONDS = {"overhead": 1.0, "layer_overhead": 1.0, "collective_latency": 1.0}
 
 
 def _dtype(value: str, flag: str) -> str:
@@ -167,13 +182,15 @@ def _model(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str])
         return entry.model, entry
     if o.params is None:
         raise InputError("no model: give --model NAME|PATH (see 'inferwall models') or --params N (e.g. 70B)")
-    params = _wrap(parse_quantity, o.params, "count", "--params")
-    active = _wrap(parse_quantity, o.active_params, "count", "--active-params") if o.active_params is not None else 0.0
+    params = _wrap(parse_quantity, o.params, "count", "--params", limit=L.PARAMS)
+    active = (_wrap(parse_quantity, o.active_params, "count", "--active-params", limit=L.PARAMS)
+              if o.active_params is not None else 0.0)
     if active > params:
         raise InputError(f"--active-params ({o.active_params}) exceeds --params ({o.params})")
     if not active:
         notes.append("--params without --active-params: assuming a dense model (every parameter active per token)")
-    shape = {k: (_int(v, f"--{k.replace('_', '-')}") if v is not None else 0) for k, v in shape_flags.items()}
+    shape = {k: (_int(v, f"--{k.replace('_', '-')}", limit=SHAPE_LIMITS[k]) if v is not None else 0)
+             for k, v in shape_flags.items()}
     heads = shape["heads"]
     head_dim = shape["head_dim"] or (shape["hidden"] // heads if heads and shape["hidden"] else 0)
     m = ModelArch(id=f"{count(params)}-params", name="bare model", params=params, active_params=active,
@@ -190,19 +207,20 @@ def _gpu(o: Options, catalog: Catalog, prov: dict[str, str], notes: list[str]):
     prov["gpu"] = f"catalog {acc.id} ({entry.source_file})" + ("" if o.gpu else " [default --gpu]")
     changes: dict[str, Any] = {}
     if o.flops is not None:
-        value = _wrap(parse_quantity, o.flops, "flops", "--flops")
+        value = _wrap(parse_quantity, o.flops, "flops", "--flops", limit=L.FLOPS)
         changes["peak_flops"] = {k: value for k in ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")}
         prov["peak_flops"] = "flag --flops (every dtype)"
     elif entry.compute_estimated:
         notes.append(entry.estimate_note())
     if o.bandwidth is not None:
-        changes["bandwidth_bytes_per_s"] = _wrap(parse_quantity, o.bandwidth, "bandwidth", "--bandwidth")
+        changes["bandwidth_bytes_per_s"] = _wrap(parse_quantity, o.bandwidth, "bandwidth", "--bandwidth", limit=L.BANDWIDTH)
         prov["bandwidth"] = "flag --bandwidth"
     if o.memory is not None:
-        changes["memory_bytes"] = _wrap(parse_quantity, o.memory, "bytes", "--memory")
+        changes["memory_bytes"] = _wrap(parse_quantity, o.memory, "bytes", "--memory", limit=L.MEMORY)
         prov["memory"] = "flag --memory"
     if o.link_bandwidth is not None:
-        changes["scale_up_bytes_per_s"] = _wrap(parse_quantity, o.link_bandwidth, "bandwidth", "--link-bandwidth")
+        changes["scale_up_bytes_per_s"] = _wrap(parse_quantity, o.link_bandwidth, "bandwidth", "--link-bandwidth",
+                                                limit=L.BANDWIDTH)
         prov["link_bandwidth"] = "flag --link-bandwidth"
     spec = parse_price_spec(o.price, catalog) if o.price is not None else None
     price = spec.price_for(acc.id) if spec else None
@@ -380,10 +398,10 @@ def _engine(o: Options, acc, prov: dict[str, str], notes: list[str]):
     else:
         prov["batching"] = f"engine {engine.id} ({engine.batching})"
     if o.max_running_requests is not None:
-        engine = replace(engine, max_running_requests=_int(o.max_running_requests, "--max-running-requests"))
+        engine = replace(engine, max_running_requests=_int(o.max_running_requests, "--max-running-requests", limit=L.BATCH))
         prov["max_running_requests"] = "flag --max-running-requests"
     if o.cuda_graph_max_batch is not None:
-        engine = replace(engine, cuda_graph_max_batch=_int(o.cuda_graph_max_batch, "--cuda-graph-max-batch"))
+        engine = replace(engine, cuda_graph_max_batch=_int(o.cuda_graph_max_batch, "--cuda-graph-max-batch", limit=L.BATCH))
         prov["cuda_graph_max_batch"] = "flag --cuda-graph-max-batch"
     if o.chunked_prefill is not None:
         text = str(o.chunked_prefill).strip().lower()
@@ -392,7 +410,7 @@ def _engine(o: Options, acc, prov: dict[str, str], notes: list[str]):
         engine = replace(engine, chunked_prefill=text in ("on", "true", "yes", "1"))
         prov["chunked_prefill"] = "flag --chunked-prefill"
     if o.token_budget is not None:
-        budget = _int(o.token_budget, "--token-budget")
+        budget = _int(o.token_budget, "--token-budget", limit=L.TOKENS)
         engine = replace(engine, max_tokens_per_iteration=budget)
         policy = replace(policy, prefill_chunk_tokens=budget)
         prov["max_tokens_per_iteration"] = "flag --token-budget"
@@ -415,16 +433,16 @@ def _efficiency(o: Options, eff: Efficiency, prov: dict[str, str]) -> Efficiency
         changes.update(link_efficiency=link, all_to_all_efficiency=link, scale_out_efficiency=link)
         prov["link_efficiency"] = "flag --link-efficiency (all-reduce, all-to-all, scale-out)"
     if o.overhead is not None:
-        changes.update(host_per_iteration_s=_wrap(parse_seconds, o.overhead, "--overhead"), host_per_request_s=0.0,
-                       host_hidden_fraction=0.0)
+        changes.update(host_per_iteration_s=_wrap(parse_seconds, o.overhead, "--overhead", limit=L.OVERHEAD),
+                       host_per_request_s=0.0, host_hidden_fraction=0.0)
         prov["step_overhead"] = "flag --overhead (host time per iteration, fully exposed; replaces the engine's)"
     if o.layer_overhead is not None:
-        per_layer = _wrap(parse_seconds, o.layer_overhead, "--layer-overhead")
+        per_layer = _wrap(parse_seconds, o.layer_overhead, "--layer-overhead", limit=L.OVERHEAD)
         kernels = eff.kernels_per_layer or 1.0
         changes.update(kernel_floor_s=per_layer / kernels, kernels_per_layer=kernels)
         prov["layer_overhead"] = "flag --layer-overhead (kernel floor x kernels per layer)"
     if o.collective_latency is not None:
-        latency = _wrap(parse_seconds, o.collective_latency, "--collective-latency")
+        latency = _wrap(parse_seconds, o.collective_latency, "--collective-latency", limit=L.OVERHEAD)
         changes.update(collective_latency_s=latency, all_to_all_latency_s=latency)
         prov["collective_latency"] = "flag --collective-latency (all-reduce and all-to-all)"
     return replace(eff, **changes) if changes else eff
@@ -433,8 +451,7 @@ def _efficiency(o: Options, eff: Efficiency, prov: dict[str, str]) -> Efficiency
 def _memory_policy(o: Options, policy: MemoryPolicy, prov: dict[str, str]) -> MemoryPolicy:
     changes: dict[str, Any] = {}
     if o.reserve is not None:
-        value = str(o.reserve).strip()
-        changes["reserve_bytes"] = 0.0 if value in ("0", "0B", "0GB", "0GiB") else _wrap(parse_quantity, value, "bytes", "--reserve")
+        changes["reserve_bytes"] = _wrap(parse_quantity, o.reserve, "bytes", "--reserve", limit=L.RESERVE)
         prov["reserve"] = "flag --reserve"
     if o.memory_fraction is not None:
         changes["memory_fraction"] = _wrap(parse_fraction, o.memory_fraction, "--memory-fraction")
@@ -539,10 +556,10 @@ def build(o: Options, catalog: Catalog, memo: dict | None = None) -> Resolved:
     notes = list(fixed.notes)
     model, model_entry, acc, engine, precision = fixed.model, fixed.model_entry, fixed.acc, fixed.engine, fixed.precision
     compute_explicit, req, par = fixed.compute_explicit, fixed.req, fixed.par
-    input_tokens, input_lengths = _token_lengths(o.input_tokens, "--input-tokens", "input", DEFAULT_INPUT_TOKENS, 1)
-    output_tokens, output_lengths = _token_lengths(o.output_tokens, "--output-tokens", "output", DEFAULT_OUTPUT_TOKENS, 0)
-    if input_tokens > 10**9 or output_tokens > 10**9:
-        raise InputError("--input-tokens and --output-tokens must be at most 1e9")
+    input_tokens, input_lengths = _token_lengths(o.input_tokens, "--input-tokens", "input", DEFAULT_INPUT_TOKENS, 1,
+                                                 L.TOKENS)
+    output_tokens, output_lengths = _token_lengths(o.output_tokens, "--output-tokens", "output", DEFAULT_OUTPUT_TOKENS, 0,
+                                                   L.OUTPUT_TOKENS)
     from inferwall.input_checks import check_context
 
     longest_in = input_lengths.high if input_lengths is not None else input_tokens
@@ -550,10 +567,15 @@ def build(o: Options, catalog: Catalog, memo: dict | None = None) -> Resolved:
     notes.extend(check_context(model, model_entry, longest_in, longest_out, o.strict))
     batch_text = str(o.batch).strip().lower() if o.batch is not None else "1"
     batch_max = batch_text == "max"
-    batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch")
-    if batch > 10**9:
-        raise InputError("--batch must be at most 1e9 (or 'max')")
-    num_requests = _int(o.num_requests, "--num-requests") if o.num_requests is not None else None
+    batch = 1 if batch_max else _int(o.batch if o.batch is not None else 1, "--batch", limit=L.BATCH)
+    for name, plausible in PLAUSIBLE_BARE_SECONDS.items():
+        text = getattr(o, name)
+        if text is not None:
+            flag = f"--{name.replace('_', '-')}"
+            line = bare_duration_note(text, _wrap(parse_seconds, text, flag, limit=L.OVERHEAD), flag, plausible)
+            if line:
+                notes.append(line)
+    num_requests = _int(o.num_requests, "--num-requests", limit=L.BATCH) if o.num_requests is not None else None
     if num_requests is not None and engine.batching != "continuous":
         raise InputError("--num-requests is a run of an in-flight-batching engine; it needs --batching continuous")
     # issue 12: a request rate replaces the fixed concurrency (the load model, core/load.py)
@@ -608,14 +630,14 @@ def _labelled(prov: dict[str, str], o: Options, key: tuple | None, memo: dict | 
     return dict(labels)
 
 
-def _token_lengths(value: Any, flag: str, role: str, default: int, minimum: int):
+def _token_lengths(value: Any, flag: str, role: str, default: int, minimum: int, limit: Any = None):
     """(the whole number of tokens the fixed-batch estimate uses, the distribution or None): a plain number as
     before, else a length distribution (``inferwall.lengths``: 128..2048, 1024~300, sharegpt, @FILE), whose
     fixed-batch stand-in is its mean, rounded."""
     if value is None:
         return default, None
     try:
-        return _int(value, flag, minimum), None
+        return _int(value, flag, minimum, limit=limit), None
     except InputError as exc:
         text = str(value).strip()
         if text[:1].isdigit() and not any(mark in text for mark in ("..", "~")):
@@ -669,7 +691,7 @@ def _load(o: Options, model: ModelArch, engine: Engine, input_tokens: int, outpu
         if requests > 1_000_000:
             raise InputError(f"--num-requests: {requests:,} simulated requests is more than the 1,000,000 allowed "
                              "(10,000 take about 0.2 s)")
-        seed = _int(o.seed, "--seed", 0) if o.seed is not None else 0
+        seed = _int(o.seed, "--seed", 0, limit=L.SEED) if o.seed is not None else 0
         prov["load"] = f"simulation of {requests:,} requests (seed {seed})"
         method = "simulation"
     else:
@@ -707,13 +729,9 @@ def _batch_max(s: Scenario) -> tuple[int, str]:
 
 def _share(value: Any, flag: str) -> float:
     """A share in [0, 1], written as 0.5 or 50%."""
-    text = str(value).strip()
-    try:
-        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise InputError(f"{flag}: cannot parse {value!r}; valid: a number in [0, 1] (0.5 or 50%)") from None
-    if not 0.0 <= share <= 1.0:
-        raise InputError(f"{flag}: {value!r} is outside [0, 1]; valid: a number in [0, 1] (0.5 or 50%)")
+    from inferwall.units import parse_share
+
+    share = _wrap(parse_share, value, flag)
     return share
 
 
@@ -728,9 +746,7 @@ def _speculation(o: Options, catalog: Catalog, model: ModelArch, prov: dict[str,
         if given:
             raise InputError(f"{given[0]} goes with --speculative K (the tokens drafted per step)")
         return None
-    k = _int(o.speculative, "--speculative")
-    if k > 64:
-        raise InputError(f"--speculative: {k} drafted tokens per step; valid: 1 to 64")
+    k = _int(o.speculative, "--speculative", limit=L.DRAFT_TOKENS)
     if (o.acceptance is None) == (o.accepted_length is None):
         raise InputError("--speculative needs one of --acceptance A (in [0, 1]) or --accepted-length L "
                          f"(in [1, {k + 1}])")

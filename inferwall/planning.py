@@ -43,8 +43,8 @@ class PlanReport:
 
 
 def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = None, requests_per_s: Any = None,
-                users: Any = None, max_ttft: Any = None, max_tpot: Any = None, max_gpus: int | None = None,
-                gpus_from: Any = None, precision: Any = None, top: int = 5, pareto: bool = False,
+                users: Any = None, max_ttft: Any = None, max_tpot: Any = None, max_gpus: Any = None,
+                gpus_from: Any = None, precision: Any = None, top: Any = 5, pareto: bool = False,
                 disaggregate: bool = False, max_e2e: Any = None) -> PlanReport:
     """Search GPU type x count x tp/pp/ep x precision x batch for the cheapest configurations meeting the SLOs."""
     import time
@@ -55,7 +55,9 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
     from inferwall.core.types import CoreError
     from inferwall.errors import InputError
     from inferwall.inputs import build
-    from inferwall.cli.commands._flags import duration, options_from, positive, split_list
+    from inferwall.cli.commands._flags import duration, options_from, positive, split_list, whole
+    from inferwall.core import limits as L
+    from inferwall.units import bare_duration_note
     from inferwall.prices import parse_price_spec
     from inferwall.render.economics import usd
     from inferwall.units import number, plural
@@ -79,13 +81,12 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
     from inferwall.arrivals import parse_request_rate
 
     demand_rate = parse_request_rate(rate_text, rate_flag) if rate_text is not None else None
-    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s"),
+    demand = Demand(output_tokens_per_s=positive(output_tokens_per_s, "--output-tokens-per-s", limit=L.TOKENS_PER_S),
                     requests_per_s=demand_rate,
-                    concurrent_users=None if users is None else _whole(positive(users, "--users"), "--users"))
-    if max_gpus is not None and max_gpus < 1:
-        raise InputError(f"--max-gpus: must be >= 1, got {max_gpus}")
-    if top < 1:
-        raise InputError(f"--top: must be >= 1, got {top}")
+                    concurrent_users=None if users is None else _whole(positive(users, "--users", limit=L.USERS),
+                                                                       "--users"))
+    max_gpus = whole(None if max_gpus is None else str(max_gpus), "--max-gpus", limit=L.GPUS)
+    top = whole(str(top), "--top")
     if disaggregate and pareto:
         raise InputError("--disaggregate ranks configurations by cost; it does not combine with --pareto")
     ttft_mean, ttft_pct = _objective(max_ttft, "--max-ttft", "ttft")
@@ -93,6 +94,10 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
     e2e_mean, e2e_pct = _objective(max_e2e, "--max-e2e", "e2e")
     percentiles = ttft_pct + tpot_pct + e2e_pct + ((("e2e_mean_s", e2e_mean),) if e2e_mean is not None else ())
     slo = Objectives(max_ttft_s=ttft_mean, max_tpot_s=tpot_mean, max_gpus=max_gpus, percentiles=percentiles)
+    for line in (bare_duration_note(max_tpot, tpot_mean, "--max-tpot", 10.0) if tpot_mean is not None else None,
+                 bare_duration_note(max_ttft, ttft_mean, "--max-ttft", 600.0) if ttft_mean is not None else None):
+        if line:
+            note(f"note: {line}")
     if percentiles and disaggregate:
         raise InputError("--disaggregate sizes its pools by mean throughput (there is no queueing model of two pools "
                          "yet): give mean objectives (--max-ttft 2s, not p99=2s) with it")

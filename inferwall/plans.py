@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,7 @@ def _field_value(r: _Reader, where: str, name: str, value: Any) -> Any:
 
 
 def _threshold(r: _Reader, where: str, kind: AssertionKind, value: Any) -> Any:
-    from inferwall.units import UnitError, parse_fraction, parse_quantity, parse_seconds
+    from inferwall.units import UnitError, brief, parse_fraction, parse_quantity, parse_seconds
 
     if kind.unit == "bool":
         if not isinstance(value, bool):
@@ -217,11 +218,13 @@ def _threshold(r: _Reader, where: str, kind: AssertionKind, value: Any) -> Any:
             result = float(text)
         else:  # rate
             result = float(value) if not isinstance(value, str) else parse_quantity(value, "count", where)
-    except (UnitError, ValueError) as exc:
-        message = str(exc).split(": ", 1)[-1] if isinstance(exc, UnitError) else f"expected a number, got {value!r}"
+    except (UnitError, ValueError, OverflowError) as exc:
+        message = str(exc).split(": ", 1)[-1] if isinstance(exc, UnitError) else f"expected a number, got {brief(value)}"
         raise r.fail(where, message) from None
     if not math.isfinite(result) or result < 0:
         raise r.fail(where, f"must be a finite number >= 0, got {value!r}")
+    if 0 < result < sys.float_info.min:
+        raise r.fail(where, f"{value!r} is too close to zero to compute with (subnormal); use 0 or a larger value")
     return result
 
 
@@ -260,11 +263,12 @@ def _fields(r: _Reader, where: str, data: dict[str, Any], extra: tuple[str, ...]
 
 def load_plan(path: str | Path) -> Plan:
     """Read and validate a plan file. Every error is one line naming the file, the line and the field."""
-    from inferwall.catalog.yamlio import load_document, read_text
+    from inferwall.catalog.yamlio import parse_document, read_text
 
     path = str(path)
-    data = load_document(path)
-    lines = _key_lines(path, read_text(path))
+    text = read_text(path)  # read once: the file is parsed, then composed for key lines
+    data = parse_document(path, text)
+    lines = _key_lines(path, text)
     r = _Reader(path, lines)
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with 'scenarios' (see 'inferwall schema plan')")
@@ -273,8 +277,9 @@ def load_plan(path: str | Path) -> Plan:
             raise r.fail(str(key), f"unknown top-level key {key!r}{_suggest(str(key), list(TOP_KEYS))} "
                                    f"(valid: {', '.join(TOP_KEYS)})")
     version = data.get("version", PLAN_VERSION)
-    if version != PLAN_VERSION:
-        raise r.fail("version", f"unsupported plan version {version!r}; this inferwall reads version {PLAN_VERSION}")
+    # Exactly the number 1 (or the text "1"): true and 1.0 only compare equal to it in Python.
+    if not (type(version) is int and version == PLAN_VERSION or version == str(PLAN_VERSION)):
+        raise r.fail("version", f"must be {PLAN_VERSION}, the plan format this inferwall reads; got {version!r}")
     description = data.get("description") or ""
     if not isinstance(description, str):
         raise r.fail("description", "must be text")
@@ -555,7 +560,7 @@ def plan_schema() -> dict[str, Any]:
         "description": "Scenarios and the assertions each must meet; checked by 'inferwall check PLAN.yaml'.",
         "type": "object",
         "properties": {
-            "version": {"const": PLAN_VERSION, "description": "Plan format version."},
+            "version": {"enum": [PLAN_VERSION, str(PLAN_VERSION)], "description": "Plan format version."},
             "description": {"type": "string", "description": "What this plan is for."},
             "defaults": {"type": "object", "description": "Fields every scenario starts from.",
                          "properties": fields, "additionalProperties": False},

@@ -156,7 +156,7 @@ INVALID = [
      ":6: scenarios.a.assert.max_usd_per_hour: cannot check cost.usd_per_hour: amd-mi300x has no price"),
     ("scenarios:\n  a:\n    model: bert-base-uncased\n    assert:\n      max_tpot_s: 1\n",
      ":5: scenarios.a.assert.max_tpot_s: bert-base-uncased has no decode phase"),
-    ("version: 2\nscenarios: {}\n", ":1: version: unsupported plan version 2"),
+    ("version: 2\nscenarios: {}\n", ":1: version: must be 1, the plan format this inferwall reads; got 2"),
     ("scenarios:\n  a: &x {model: llama-3.1-8b}\n", ":2: invalid YAML: anchors (&x) are not allowed"),
     ("scenarios:\n  a: [model\n", "invalid YAML"),
     ("- 1\n- 2\n", "expected a mapping with 'scenarios'"),

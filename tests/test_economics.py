@@ -249,7 +249,7 @@ def test_piped_default_is_tsv(capsys):
     (["scale", "-m", "llama-3.1-8b", "--target-utilization", "150%"], "--target-utilization: must be in (0, 1]"),
     (["scale", "-m", "llama-3.1-8b", "--batch", "0"], "--batch: must be >= 1"),
     (["scale", "-m", "llama-3.1-8b", "--batch", "1,x"], "--batch"),
-    (["scale", "-m", "llama-3.1-8b", "--minutes-per-user-day", "0"], "minutes per user per day must be in (0, 1440]"),
+    (["scale", "-m", "llama-3.1-8b", "--minutes-per-user-day", "0"], "--minutes-per-user-day: must be > 0"),
     (["scale", "-m", "llama-3.1-8b", "--per-user-tokens-per-s", "-1"], "--per-user-tokens-per-s: must be > 0"),
     (["scale", "-m", "llama-3.1-8b", "--idle-power", "2"], "--idle-power"),
     (["scale", "-m", "lama-3.1-8b"], "unknown model 'lama-3.1-8b'"),

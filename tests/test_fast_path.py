@@ -83,10 +83,20 @@ def test_plain_one_liners_take_the_fast_path():
 
 def test_it_steps_aside_for_anything_else():
     for args in (["--help"], ["--model", "x", "--chart"], ["--model", "x", "--explain"], ["--gpus", "-1"],
-                 ["--gpus", "eight"], ["--model", "a", "--model", "b"], ["--model"], ["--unknown", "1"],
+                 ["--model", "a", "--model", "b"], ["--model"], ["--unknown", "1"],
                  ["--format", "xml"], ["--debug"], ["-fjson"]):
         assert parse_estimate(args) is None, args
     assert run_fast(["sweep", "--model", "x"]) is None
+
+
+def test_whole_numbers_are_read_alike_on_both_paths():
+    """Counts reach inputs.build as text on both paths: 4k is 4000 (issue 14 item 11), 'eight' the same error."""
+    for extra in (["--input-tokens", "4k"], ["--gpus", "eight"], ["--batch", "2k"], ["--gpus", "1e400"]):
+        argv = ["estimate", "-m", "llama-3.1-8b", "-f", "json", *extra]
+        fast, full = both(argv)
+        assert fast == full, argv
+    fast, _ = both(["estimate", "-m", "llama-3.1-8b", "-f", "json", "--input-tokens", "4k"])
+    assert fast[0] == 0 and '"input_tokens": 4000' in fast[1]
 
 
 def test_the_console_script_takes_it_without_typer(tmp_path):

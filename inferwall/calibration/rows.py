@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,10 +236,22 @@ def trtllm_bench_limits(catalog: Catalog, model_id: str, gpu_id: str, tp: int, p
 
 
 def _num(value: Any) -> float:
+    """A row's number: finite and not subnormal (core/limits.py), else the row is skipped with the reason."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise LookupError(f"value {value!r} is not a number") from None
+    if not math.isfinite(number) or (number != 0 and abs(number) < sys.float_info.min):
+        raise LookupError("a value is infinite, not a number, or subnormal; give finite numbers")
+    return number
+
+
+def _measured(value: Any) -> float:
+    """A measured time or rate: a positive finite number, else the row is skipped with the reason."""
+    number = _num(value)
+    if number <= 0:
+        raise LookupError(f"the measured value must be > 0, got {number:g}")
+    return number
 
 
 def _gemm_dims(scenario: str) -> tuple[int, ...] | None:
@@ -325,14 +338,14 @@ def _serving_case(r: dict, resolver: Resolver, file_label: str) -> Case:
         extract = "tokens_per_s_per_user"
     else:
         raise LookupError(f"metric {metric!r} has no inferwall counterpart")
-    return Case(id=str(r["id"]), group=group, kind="estimate", measured=_num(r["value"]), metric=extract, gpu=gid,
+    return Case(id=str(r["id"]), group=group, kind="estimate", measured=_measured(r["value"]), metric=extract, gpu=gid,
                 options=opts, extra={"version": version}, assumption="; ".join(notes), source=file_label)
 
 
 def _hardware_case(r: dict, resolver: Resolver, file_label: str) -> Case:
     hw, metric = r["hardware"], r["metric"]
     gid, _, _ = _gpu_options(hw["name"], resolver)
-    base = dict(id=str(r["id"]), gpu=gid, measured=_num(r["value"]), source=file_label)
+    base = dict(id=str(r["id"]), gpu=gid, measured=_measured(r["value"]), source=file_label)
     scenario = str((r.get("workload") or {}).get("scenario") or "")
     dtype = str((r.get("precision") or {}).get("weights") or "bf16")
     if metric in ("hbm_bandwidth_achieved", "hbm_bandwidth_empirical_peak"):

@@ -8,11 +8,12 @@ TYPE_CHECKING = False  # typing costs start-up; its names are only needed by typ
 if TYPE_CHECKING:
     from typing import Any
 
+from inferwall.core import limits as L
 from inferwall.core.types import MLA, Accelerator, ModelArch, MoE
 from inferwall.errors import InputError
 
 from .validate import Fields
-from .yamlio import load_builtin, load_document
+from .yamlio import catalog_shape, load_builtin, load_document
 
 DTYPES_IN_CATALOG = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
 CATALOG_ENV = "INFERWALL_CATALOG"
@@ -112,17 +113,17 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         raise f.fail("id", "must not be empty")
     f.where = f"{source_file}: {gid}"
     mem = f.sub("memory", required=True)
-    capacity = mem.quantity("capacity", "bytes", None)
+    capacity = mem.quantity("capacity", "bytes", None, limit=L.MEMORY)
     if capacity is None:
         raise mem.fail("capacity", "missing (e.g. 80GiB)")
-    bandwidth = mem.quantity("bandwidth", "bandwidth")
+    bandwidth = mem.quantity("bandwidth", "bandwidth", limit=L.BANDWIDTH)
     peak: dict[str, float] = {}
     compute = f.sub("compute")
     if compute is not None:
         for key in compute.data:
             if key not in DTYPES_IN_CATALOG:
                 raise compute.fail(key, f"unknown dtype; valid: {', '.join(DTYPES_IN_CATALOG)}")
-            value = compute.quantity(key, "flops", None)
+            value = compute.quantity(key, "flops", None, limit=L.FLOPS)
             if value is not None:
                 peak[key] = value
     measured: dict[str, float] = {}
@@ -130,7 +131,7 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
     if mm is not None:
         for key in mm.data:
             if key in DTYPES_IN_CATALOG:
-                value = mm.quantity(key, "flops", None)
+                value = mm.quantity(key, "flops", None, limit=L.FLOPS)
                 if value is not None:
                     measured[key] = value
     estimated = f.bool("compute_estimated", False)
@@ -146,7 +147,7 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         raise up.fail("kind", f"unknown kind {kind!r}; valid: {', '.join(SCALE_UP_KINDS)}")
     out = f.sub("scale_out")
     price = f.sub("price")
-    usd = price.number("usd_per_hour", minimum=0) if price else None
+    usd = price.number("usd_per_hour", minimum=0, limit=L.PRICE) if price else None
     verified = price.data.get("verified") if price else None
     if price is not None and verified is not None and not isinstance(verified, bool):
         raise price.fail("verified", f"must be true or false, got {verified!r}")
@@ -157,12 +158,12 @@ def parse_gpu(data: Any, source_file: str, index: int) -> GpuEntry:
         memory_bytes=capacity,
         bandwidth_bytes_per_s=bandwidth,
         peak_flops=peak,
-        scale_up_bytes_per_s=(up.quantity("bandwidth", "bandwidth", None) or 0.0) if up else 0.0,
-        scale_up_domain=(up.int("domain", 1, minimum=1) or 1) if up else 1,
-        scale_out_bytes_per_s=(out.quantity("bandwidth", "bandwidth", None) or 12.5e9) if out else 12.5e9,
-        tdp_w=f.number("tdp_w", None, minimum=0),
+        scale_up_bytes_per_s=(up.quantity("bandwidth", "bandwidth", None, limit=L.BANDWIDTH) or 0.0) if up else 0.0,
+        scale_up_domain=(up.int("domain", 1, minimum=1, limit=L.SCALE_UP_DOMAIN) or 1) if up else 1,
+        scale_out_bytes_per_s=(out.quantity("bandwidth", "bandwidth", None, limit=L.BANDWIDTH) or 12.5e9) if out else 12.5e9,
+        tdp_w=f.number("tdp_w", None, minimum=0, limit=L.TDP),
         price_usd_per_hour=usd,
-        release_year=f.int("release_year", None, minimum=1900),
+        release_year=f.int("release_year", None, minimum=1900, limit=L.RELEASE_YEAR),
         architecture=f.str("architecture", "") or "",
         scale_up_kind=_scale_up_kind(up),
     )
@@ -188,10 +189,10 @@ def _price_text(price: Fields | None, key: str) -> str | None:
 def _window(att: Fields | None, layers: int) -> tuple[int, int, str]:
     if att is None:
         return 0, 0, "sliding"
-    window = att.int("window", 0, minimum=0) or 0
+    window = att.int("window", 0, minimum=0, limit=L.WINDOW) or 0
     if not window:
         return 0, 0, "sliding"
-    count = att.int("window_layers", layers, minimum=0)
+    count = att.int("window_layers", layers, minimum=0, limit=L.LAYERS)
     if count > layers:
         raise att.fail("window_layers", f"must be <= num_layers ({layers}), got {count}")
     kind = att.str("window_kind", "sliding") or "sliding"
@@ -206,19 +207,20 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
     if not mid:
         raise f.fail("id", "must not be empty")
     f.where = f"{source_file}: {mid}"
-    total = f.number("params_total", None, minimum=1)
-    active = f.number("params_active", None, minimum=1)
+    total = f.number("params_total", None, minimum=1, limit=L.PARAMS)
+    active = f.number("params_active", None, minimum=1, limit=L.PARAMS)
     hidden = f.data.get("hidden_size")
     att = f.sub("attention")
     native = f.str("native_dtype", "bf16") or "bf16"
     common = dict(aliases=tuple(f.list_of_str("aliases")), source_file=source_file, hf_id=f.str("hf_id", None),
                   status=f.str("status", "released") or "released", params_total=total, params_active=active,
-                  params_derived_total=f.number("params_derived_total", None),
-                  params_derived_active=f.number("params_derived_active", None),
-                  max_context=f.int("max_context", None, minimum=1), sources=tuple(f.list_of_str("sources")),
-                  notes=str(f.data.get("notes") or ""), mtp_layers=f.int("mtp_layers", 0, minimum=0) or 0,
+                  params_derived_total=f.number("params_derived_total", None, limit=L.PARAMS),
+                  params_derived_active=f.number("params_derived_active", None, limit=L.PARAMS),
+                  max_context=f.int("max_context", None, minimum=1, limit=L.WINDOW),
+                  sources=tuple(f.list_of_str("sources")),
+                  notes=str(f.data.get("notes") or ""), mtp_layers=f.int("mtp_layers", 0, minimum=0, limit=L.LAYERS) or 0,
                   native_quant=f.str("native_quant", None),
-                  params_published_total=f.number("params_published_total", None, minimum=1))
+                  params_published_total=f.number("params_published_total", None, minimum=1, limit=L.PARAMS))
     if hidden is None:
         # Known only by its parameter counts (e.g. the rumored GPT-4): a bare model.
         if total is None:
@@ -226,8 +228,8 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
         model = ModelArch(id=mid, name=f.str("name", mid) or mid, params=total, active_params=active or total,
                           native_dtype=native)
         return ModelEntry(model=model, **common)
-    layers = f.int("num_layers", minimum=1)
-    heads = f.int("num_attention_heads", minimum=1)
+    layers = f.int("num_layers", minimum=1, limit=L.LAYERS)
+    heads = f.int("num_attention_heads", minimum=1, limit=L.HEADS)
     ffn_type = f.str("ffn_type", "gated")
     if ffn_type not in ("gated", "plain"):
         raise f.fail("ffn_type", f"must be gated or plain, got {ffn_type!r}")
@@ -235,12 +237,12 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
     mf = f.sub("moe")
     if mf is not None:
         moe = MoE(
-            num_experts=mf.int("num_experts", minimum=1),
-            experts_per_token=mf.int("experts_per_token", minimum=1),
-            expert_intermediate_size=mf.int("expert_intermediate_size", minimum=1),
-            shared_experts=mf.int("shared_experts", 0) or 0,
-            shared_expert_intermediate_size=mf.int("shared_expert_intermediate_size", 0) or 0,
-            moe_layers=mf.int("moe_layers", layers, minimum=0) or layers,
+            num_experts=mf.int("num_experts", minimum=1, limit=L.EXPERTS),
+            experts_per_token=mf.int("experts_per_token", minimum=1, limit=L.EXPERTS),
+            expert_intermediate_size=mf.int("expert_intermediate_size", minimum=1, limit=L.FFN_WIDTH),
+            shared_experts=mf.int("shared_experts", 0, limit=L.EXPERTS) or 0,
+            shared_expert_intermediate_size=mf.int("shared_expert_intermediate_size", 0, limit=L.FFN_WIDTH) or 0,
+            moe_layers=mf.int("moe_layers", layers, minimum=0, limit=L.LAYERS) or layers,
         )
     mla = None
     att_type = (att.str("type", "mha") if att else "mha") or "mha"
@@ -248,20 +250,24 @@ def parse_model(data: Any, source_file: str, index: int) -> ModelEntry:
         raise att.fail("type", f"must be mha, gqa, mqa or mla, got {att_type!r}")
     if att_type == "mla":
         mla = MLA(
-            kv_lora_rank=att.int("kv_lora_rank", minimum=1),
-            qk_rope_head_dim=att.int("qk_rope_head_dim", minimum=1),
-            qk_nope_head_dim=att.int("qk_nope_head_dim", minimum=1),
-            v_head_dim=att.int("v_head_dim", minimum=1),
-            q_lora_rank=att.int("q_lora_rank", 0) or 0,
+            kv_lora_rank=att.int("kv_lora_rank", minimum=1, limit=L.HIDDEN),
+            qk_rope_head_dim=att.int("qk_rope_head_dim", minimum=1, limit=L.HEAD_DIM),
+            qk_nope_head_dim=att.int("qk_nope_head_dim", minimum=1, limit=L.HEAD_DIM),
+            v_head_dim=att.int("v_head_dim", minimum=1, limit=L.HEAD_DIM),
+            q_lora_rank=att.int("q_lora_rank", 0, limit=L.HIDDEN) or 0,
         )
     window, window_layers, window_kind = _window(att, layers)
     encoder = f.bool("encoder", False)
+    hidden_size = f.int("hidden_size", minimum=1, limit=L.HIDDEN)
     model = ModelArch(
-        id=mid, name=f.str("name", mid) or mid, num_layers=layers, hidden_size=f.int("hidden_size", minimum=1),
-        num_heads=heads, num_kv_heads=f.int("num_kv_heads", heads, minimum=1) or heads,
-        head_dim=f.int("head_dim", minimum=1) if "head_dim" in f.data else f.int("hidden_size") // heads,
-        intermediate_size=f.int("intermediate_size", 0) or 0, ffn_matrices=3 if ffn_type == "gated" else 2,
-        vocab_size=f.int("vocab_size", minimum=1), tie_embeddings=bool(f.data.get("tie_word_embeddings") or False),
+        id=mid, name=f.str("name", mid) or mid, num_layers=layers, hidden_size=hidden_size,
+        num_heads=heads, num_kv_heads=f.int("num_kv_heads", heads, minimum=1, limit=L.HEADS) or heads,
+        head_dim=(f.int("head_dim", minimum=1, limit=L.HEAD_DIM) if f.data.get("head_dim") is not None
+                  else hidden_size // heads),
+        intermediate_size=f.int("intermediate_size", 0, limit=L.FFN_WIDTH) or 0,
+        ffn_matrices=3 if ffn_type == "gated" else 2,
+        vocab_size=f.int("vocab_size", minimum=1, limit=L.VOCAB),
+        tie_embeddings=bool(f.data.get("tie_word_embeddings") or False),
         encoder=encoder, window=window, window_layers=window_layers, window_kind=window_kind, moe=moe, mla=mla,
         native_dtype=native, mtp_layers=common["mtp_layers"], max_context=common["max_context"] or 0,
     )
@@ -293,7 +299,7 @@ class Catalog:
         self.notes: list[str] = []
 
     def add_file(self, path: str, builtin: bool = False) -> None:
-        data = load_builtin(str(path)) if builtin else load_document(path)
+        data = load_builtin(str(path), valid=catalog_shape) if builtin else load_document(path)
         label = f"specs/{os.path.basename(path)}" if builtin else str(path)
         if not isinstance(data, dict):
             raise InputError(f"{label}: expected a mapping with 'accelerators' and/or 'models'")

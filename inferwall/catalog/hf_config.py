@@ -20,6 +20,7 @@ from pathlib import PurePath
 from typing import Any
 
 from inferwall.core import architecture
+from inferwall.core import limits as L
 from inferwall.core.types import MLA, CoreError, ModelArch, MoE
 from inferwall.errors import InputError
 
@@ -46,6 +47,24 @@ _DTYPES = {"bfloat16": "bf16", "bf16": "bf16", "float16": "fp16", "fp16": "fp16"
 _QUANT_METHODS = {"fp8": "fp8", "fbgemm_fp8": "fp8", "mxfp4": "mxfp4"}
 
 _MISSING = object()
+
+# The physical range of each integer field (inferwall.core.limits): loops over layers and experts stay short,
+# and no product of sizes overflows. Fields not listed are bounded by ANY_COUNT.
+_LIMITS = {
+    **dict.fromkeys(("num_hidden_layers", "n_layer", "max_window_layers", "first_k_dense_replace", "moe_layer_freq",
+                     "interleave_moe_layer_step", "decoder_sparse_step", "no_rope_layer_interval",
+                     "sliding_window_pattern"), L.LAYERS),
+    **dict.fromkeys(("hidden_size", "n_embd", "kv_lora_rank", "q_lora_rank"), L.HIDDEN),
+    **dict.fromkeys(("num_attention_heads", "n_head", "num_key_value_heads", "num_kv_heads", "n_head_kv"), L.HEADS),
+    **dict.fromkeys(("head_dim", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"), L.HEAD_DIM),
+    **dict.fromkeys(("intermediate_size", "intermediate_size_mlp", "n_inner", "ffn_hidden_size",
+                     "moe_intermediate_size", "shared_expert_intermediate_size"), L.FFN_WIDTH),
+    "vocab_size": L.VOCAB,
+    **dict.fromkeys(("n_routed_experts", "num_local_experts", "num_experts", "num_experts_per_tok",
+                     "experts_per_token", "n_shared_experts"), L.EXPERTS),
+    **dict.fromkeys(("sliding_window", "attention_chunk_size"), L.WINDOW),
+}
+ANY_COUNT = L.WINDOW
 
 
 def max_context(config: Any) -> int | None:
@@ -147,8 +166,14 @@ class _Reader:
                 raise InputError(f"{self.source}: missing field '{self.prefix}{name}'{also}")
             return default
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            from inferwall.units import brief
+
             kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-            raise InputError(f"{self.source}: field '{self.prefix}{key}' must be {kind}, got {value!r}")
+            raise InputError(f"{self.source}: field '{self.prefix}{key}' must be {kind}, got {brief(value)}")
+        limit = _LIMITS.get(key, ANY_COUNT)
+        if value > limit.high:
+            raise InputError(f"{self.source}: field '{self.prefix}{key}' must be at most {L.show(limit.high)} "
+                             f"({limit.why}), got {L.show(value)}")
         return value
 
     def int_list(self, name: str) -> list[int] | None:

@@ -6,8 +6,9 @@ TYPE_CHECKING = False  # typing costs start-up; its names are only needed by typ
 if TYPE_CHECKING:
     from typing import Any
 
+from inferwall.core.limits import Limit
 from inferwall.errors import InputError
-from inferwall.units import UnitError, parse_quantity
+from inferwall.units import UnitError, brief, in_range, parse_quantity
 
 _MISSING = object()
 
@@ -40,17 +41,31 @@ class Fields:
             raise self.fail(key, f"must be text, got {value!r}")
         return value
 
-    def int(self, key: str, default: Any = _MISSING, minimum: int = 0) -> Any:
-        value = self.data.get(key, default)
-        if value is _MISSING:
-            raise self.fail(key, "missing")
-        if value is None or value is default:
+    def _value(self, key: str, default: Any) -> Any:
+        """The value at ``key``; ``null`` counts as absent (the default, or 'missing' when there is none)."""
+        value = self.data.get(key)
+        if value is None:
+            if default is _MISSING:
+                raise self.fail(key, "missing" if key not in self.data else "missing (null)")
+            return default
+        return value
+
+    def _bounded(self, key: str, value: Any, limit: Limit | None) -> Any:
+        try:
+            in_range(value, f"{self.where}.{key}", limit)
+        except UnitError as exc:
+            raise InputError(str(exc)) from None
+        return value
+
+    def int(self, key: str, default: Any = _MISSING, minimum: int = 0, limit: Limit | None = None) -> Any:
+        value = self._value(key, default)
+        if value is default:
             return value
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be a whole number, got {value!r}")
+            raise self.fail(key, f"must be a whole number, got {brief(value)}")
         if value < minimum:
-            raise self.fail(key, f"must be >= {minimum}, got {value}")
-        return value
+            raise self.fail(key, f"must be >= {minimum}, got {brief(value)}")
+        return self._bounded(key, value, limit)
 
     def bool(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
@@ -58,31 +73,31 @@ class Fields:
             raise self.fail(key, f"must be true or false, got {value!r}")
         return value
 
-    def number(self, key: str, default: Any = _MISSING, minimum: float | None = None) -> Any:
-        value = self.data.get(key, default)
-        if value is _MISSING:
-            raise self.fail(key, "missing")
-        if value is None or value is default:
+    def number(self, key: str, default: Any = _MISSING, minimum: float | None = None,
+               limit: Limit | None = None) -> Any:
+        value = self._value(key, default)
+        if value is default:
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"must be a number, got {value!r}")
+            raise self.fail(key, f"must be a number, got {brief(value)}")
         if minimum is not None and value < minimum:
-            raise self.fail(key, f"must be >= {minimum}, got {value}")
-        return float(value)
+            raise self.fail(key, f"must be >= {minimum}, got {brief(value)}")
+        from inferwall.units import to_float
 
-    def quantity(self, key: str, kind: str, default: Any = _MISSING) -> Any:
-        value = self.data.get(key, default)
-        if value is _MISSING:
-            raise self.fail(key, "missing")
-        if value is None or value is default:
+        return self._bounded(key, to_float(value), limit)
+
+    def quantity(self, key: str, kind: str, default: Any = _MISSING, limit: Limit | None = None) -> Any:
+        value = self._value(key, default)
+        if value is default:
             return value
         try:
-            return parse_quantity(value, kind, f"{self.where}.{key}")
+            quantity = parse_quantity(value, kind, f"{self.where}.{key}")
         except UnitError as exc:
             text = str(exc)
             if "must be a positive" in text:
-                raise self.fail(key, f"must be > 0, got {value!r}") from None
+                raise self.fail(key, f"must be > 0, got {brief(value)}") from None
             raise InputError(text) from None
+        return self._bounded(key, quantity, limit)
 
     def list_of_str(self, key: str) -> list[str]:
         value = self.data.get(key) or []

@@ -17,7 +17,7 @@ def run_estimate(scenario: dict[str, Any], fmt: Format | None, catalog_files: li
     from inferwall.inputs import Options
     from inferwall.render import render_record
 
-    if chart or output:
+    if chart or output is not None:
         from . import charting
 
         charting.check_output(output)
@@ -38,7 +38,7 @@ def run_estimate(scenario: dict[str, Any], fmt: Format | None, catalog_files: li
     explain_is_output = derivation is not None and fmt is Format.markdown and not chart
     if explain_is_output:
         emit(derivation)  # the derivation is the requested document
-    if chart or output:
+    if chart or output is not None:
         from . import charting
 
         drew = charting.deliver(chart and not explain_is_output, output, lambda: charting.estimate_chart(est))

@@ -4,7 +4,7 @@ Importing typer (and the click it vendors) costs about half of a one-liner's sta
 the same flags, from the same table (``inferwall.fields``), and calls the same body
 (``estimate_run.run_estimate``). It only handles what it is sure of: every word a known flag with a value,
 each flag once, a known format. Anything else (``--help``, ``--chart``, ``--explain``, an unknown or
-repeated flag, a value that looks like a flag, a whole number that is not one, a user config file,
+repeated flag, a value that looks like a flag, a user config file,
 ``--debug``) returns ``None`` and the full CLI runs instead, so messages and behaviour stay the CLI's own.
 A test checks that both paths print the same bytes and exit with the same code.
 """
@@ -73,12 +73,7 @@ def parse_estimate(args: list[str]) -> tuple[dict[str, Any], str | None, list[st
         else:
             if f.name in values:
                 return None
-            if f.cli_int:
-                if not (value.isascii() and value.isdigit()):
-                    return None
-                values[f.name] = int(value)
-            else:
-                values[f.name] = value
+            values[f.name] = value  # text, as the full CLI passes it (4k is read by inputs.build)
     scenario: dict[str, Any] = {}
     origins: dict[str, str] = {}  # as the CLI names them (inferwall.provenance)
     for f in FIELDS:
@@ -87,10 +82,7 @@ def parse_estimate(args: list[str]) -> tuple[dict[str, Any], str | None, list[st
         elif f.is_switch:
             scenario[f.name] = False
         elif f.envvar and os.environ.get(f.envvar):
-            env = os.environ[f.envvar]
-            if f.cli_int and not (env.isascii() and env.isdigit()):
-                return None
-            scenario[f.name] = int(env) if f.cli_int else env
+            scenario[f.name] = os.environ[f.envvar]
             origins[f.name] = f"env {f.envvar}"
         else:
             scenario[f.name] = f.default
@@ -106,9 +98,12 @@ def parse_estimate(args: list[str]) -> tuple[dict[str, Any], str | None, list[st
 
 def run_fast(argv: list[str]) -> int | None:
     """Run ``estimate`` without the CLI framework and return its exit code, or None when it cannot."""
-    if not argv or argv[0] != "estimate" or os.environ.get("INFERWALL_DEBUG", "") not in ("", "0", "false"):
+    if not argv or argv[0] != "estimate":
         return None
-    from inferwall.config import config_path
+    from inferwall.config import config_path, env_flag
+
+    if env_flag("INFERWALL_DEBUG"):
+        return None
 
     if os.environ.get("INFERWALL_CONFIG") or os.path.isfile(config_path()):
         return None  # config-file defaults are the CLI's job

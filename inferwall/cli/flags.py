@@ -26,6 +26,8 @@ OUTPUT = "Output"
 FORMATS = "|".join(f.value for f in Format)
 
 GRID_HELP = "Comma list or range (1..256, 1..64:8)."
+COUNT_HELP = "4k is 4000 (k = 1000, M = 1,000,000)."
+COUNT_FLAGS_HELPED = ("gpus", "batch", "input_tokens", "output_tokens")  # counts often written with k
 OVERRIDE_PANEL = "Overrides (replace the plans' value in every scenario)"
 
 
@@ -35,13 +37,18 @@ def _option(f, mode: str) -> inspect.Parameter:
     if f.is_switch:
         default, annotation = False, bool
     elif mode == "estimate":
+        # Whole numbers arrive as text, so that 4k reads as 4000 here as in plans and grids (units.parse_int).
         default = f.default
-        annotation = (int if default is not None else Optional[int]) if f.cli_int else (str if default is not None else Optional[str])
+        annotation = str if default is not None else Optional[str]
     else:
         default, annotation = None, Optional[str]
     envvar = f.envvar if mode != "check" else None
     help_text = f.help.replace("[", "\\[")  # rich markup would swallow "[default: ...]"
     metavar = None
+    if f.cli_int and mode != "grid":
+        metavar = "INTEGER"
+    if f.name in COUNT_FLAGS_HELPED:
+        help_text = f"{help_text} {COUNT_HELP}"
     if mode == "grid" and not f.is_switch:
         help_text = f"{help_text} {GRID_HELP}" if f.name in ("batch", "gpus", "input_tokens") else help_text
         metavar = "LIST"

@@ -26,7 +26,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"inferwall {__version__}\n")
+        from .common import emit
+
+        emit(f"inferwall {__version__}\n")
         raise typer.Exit(0)
 
 
@@ -64,19 +66,29 @@ def register_commands(argv: list[str] | None = None) -> None:
             importlib.import_module(f"{commands.__name__}.{name}").register(app)
 
 
+_BUILT: tuple[frozenset, object] | None = None
+
+
+def _click_command():
+    """The Click command tree of the registered commands, built once per set of commands (building it costs
+    ~25 ms, which in-process callers such as the test suite would otherwise pay on every call)."""
+    global _BUILT
+    key = frozenset(_REGISTERED)
+    if _BUILT is None or _BUILT[0] != key:
+        _BUILT = (key, typer.main.get_command(app))
+    return _BUILT[1]
+
+
 def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get("INFERWALL_DEBUG", "") not in ("", "0", "false")
+    from inferwall.config import env_flag
+
+    return "--debug" in argv or env_flag("INFERWALL_DEBUG")
 
 
 def _fail(message: str, code: int) -> int:
     return fail(message, code)
 
 
-def _config_default_map() -> dict | None:
-    """Defaults from the user config file (flags and INFERWALL_* variables take precedence)."""
-    from inferwall.config import load_user_config
-
-    return load_user_config()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,15 +102,32 @@ def main(argv: list[str] | None = None) -> int:
 
     def invoke() -> int:
         try:
-            register_commands(argv)
-            command = typer.main.get_command(app)
-            default_map = _config_default_map()
+            from inferwall.config import load_user_config
+
+            config = load_user_config()  # defaults below flags and INFERWALL_* variables
+            register_commands(None if config else argv)  # a config file is checked against every command
+            command = _click_command()
+            default_map = None
+            if config:
+                from .config_check import config_default_map
+
+                default_map = config_default_map(command, *config)
             rv = command.main(args=argv, prog_name="inferwall", standalone_mode=False, default_map=default_map)
+            if rv == 130:  # Typer answers a KeyboardInterrupt with a silent 130; no command returns 130 itself
+                raise KeyboardInterrupt
             return rv if isinstance(rv, int) else 0
         except typer.Exit as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Typer turns Ctrl-C into a silent Exit(130)
+                raise KeyboardInterrupt from None
             return exc.exit_code
         except typer.Abort:
-            return _fail("Interrupted.", 130)
+            raise KeyboardInterrupt from None
+        except SystemExit as exc:
+            # Click answers a broken pipe with sys.exit(1), which would read as "a check failed"; a reader that
+            # went away (`| head`) ends the run quietly with 0, as on the fast path.
+            if isinstance(exc.__context__, BrokenPipeError):
+                raise exc.__context__ from None
+            raise
         except usage_error as exc:
             if type(exc).__name__ == "NoArgsIsHelpError" or not exc.format_message():
                 return 0  # a bare command group printed its help

@@ -404,6 +404,10 @@ def _summary(r: PlanResult, demand: Demand, opts: SearchOptions) -> str:
         return f"No configuration serves {demand.describe()} within the objectives; layouts failed on: {why}."
     c = r.configs[0]
     layout = f"tp={c.tp} pp={c.pp}" + (f" ep={c.ep}" if c.ep > 1 else "")
+    if opts.pareto and (c.user_tokens_per_s is None or r.configs[-1].user_tokens_per_s is None):  # no decode step
+        return (f"Pareto frontier of per-user speed against cost per token: no decode step (one output token, or "
+                f"an encoder), so per-user speed does not apply; {len(r.configs)} point(s), the first at "
+                f"${c.usd_per_hour:,.2f}/h.")
     if opts.pareto:
         return (f"Pareto frontier of per-user speed against cost per token: {len(r.configs)} points, from "
                 f"{number(c.user_tokens_per_s)} tokens/s per user at ${number(c.usd_per_million_output_tokens)}/M to "

@@ -18,11 +18,13 @@ they get per period; the full estimate's binding term, fixed costs included, is 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Iterable
 
 from inferwall.units import number, seconds  # formatting only: standard library, no I/O
 
+from . import limits as L
 from .dtypes import peak_flops
 from .economics import BatchProbe, critical_batch, is_compute_bound, token_phase
 from .types import Accelerator, CoreError, Scenario
@@ -54,6 +56,34 @@ def project_accelerator(acc: Accelerator, years: float, rates: TrendRates = Tren
                    bandwidth_bytes_per_s=acc.bandwidth_bytes_per_s * b,
                    scale_up_bytes_per_s=acc.scale_up_bytes_per_s * i,
                    scale_out_bytes_per_s=acc.scale_out_bytes_per_s * i)
+
+
+_RATE_FLAGS = (("flops", "--flops-growth"), ("bandwidth", "--bandwidth-growth"),
+               ("interconnect", "--interconnect-growth"), ("fixed_costs", "--fixed-cost-speedup"))
+
+
+def rates_problem(rates: TrendRates, years: float) -> str | None:
+    """None if ``rates`` projected over ``years`` stay finite and physical, else what is wrong, naming the flag.
+
+    Each growth factor lies in [0.01, 100] per period, the period in [1 day, 100 years] (``limits``), and the
+    growth over the whole horizon within 30 orders of magnitude: past that no number means anything, and the
+    next step would overflow (a period of 1e-300 years, or 1e308x per period).
+    """
+    for name, flag in _RATE_FLAGS:
+        problem = L.GROWTH.problem(getattr(rates, name))
+        if problem:
+            return f"{flag}: {problem}"
+    problem = L.PERIOD_YEARS.problem(rates.period_years)
+    if problem:
+        return f"--period: {problem}"
+    periods = years / rates.period_years
+    for name, flag in _RATE_FLAGS:
+        exponent = periods * math.log10(getattr(rates, name))
+        if not math.log10(L.PROJECTED_FACTOR.low) <= exponent <= math.log10(L.PROJECTED_FACTOR.high):
+            return (f"{flag}: {getattr(rates, name):g}x every {rates.period_years:g} years over {years:g} years is "
+                    f"a factor of 1e{exponent:+.0f}, beyond the 1e+30 a projection can mean; use a smaller "
+                    f"growth, a longer --period or fewer --years")
+    return None
 
 
 # Per-pass costs that do not scale with FLOP/s or bandwidth: host work, kernel floors and launches, collective
@@ -129,9 +159,9 @@ def trend(scenario: Scenario, compute_explicit: bool = False, years: int = 10, r
     """Project ``scenario`` year by year for ``years`` years."""
     if not 0 <= years <= MAX_YEARS:
         raise CoreError(f"years must be between 0 and {MAX_YEARS}, got {years}")
-    for name in ("flops", "bandwidth", "interconnect", "period_years", "fixed_costs"):
-        if not getattr(rates, name) > 0:
-            raise CoreError(f"growth rate {name} must be > 0, got {getattr(rates, name):g}")
+    problem = rates_problem(rates, years)
+    if problem:
+        raise CoreError(problem)
     base = start_year if start_year is not None else (scenario.accelerator.release_year or 0)
     batch = scenario.workload.batch
     rows = []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -121,21 +124,66 @@ def junit_xml(results, plans: list[str], errors: dict[str, str] | None = None) -
     root.set("errors", str(n_errors))
     root.set("time", "0")
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document = ET.tostring(root, encoding="unicode")
+    # XML 1.0 cannot carry control characters (a scenario named "a\x1b[31m"): write them escaped, as text
+    document = _XML_INVALID.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), document)
+    return ("<?xml version='1.0' encoding='utf-8'?>\n" + document).encode("utf-8") + b"\n"
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def target_problem(path: str) -> str | None:
+    """Why ``path`` cannot take an output file, or None: an existing target (symlinks followed) must be a regular
+    file, never a device such as /dev/null, a FIFO, a socket or a directory, and its folder must exist."""
+    if not str(path):
+        return "empty file name"
+    real = os.path.realpath(path)
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                else "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        return f"{real if real != os.path.abspath(path) else path} is {kind}; inferwall writes only regular files"
+    folder = os.path.dirname(real)
+    if not os.path.isdir(folder):
+        return f"no such folder {os.path.dirname(str(path)) or folder!r}"
+    return None
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same directory and rename it into place."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    """Write ``data`` to ``path`` atomically: a temporary file in the target's own folder, then a rename.
+
+    A symlink is followed: its target is written and the link stays. A target that exists and is not a regular
+    file (a device such as /dev/null, a FIFO, a socket, a directory) is refused with an OSError and left as it
+    is, also when one appears while the data is written. No temporary file survives any error or interruption.
+    """
+    problem = target_problem(path)
+    if problem:
+        raise OSError(errno.EINVAL, problem)
+    real = os.path.realpath(path)
+    try:
+        existing = os.stat(real).st_mode & 0o7777
+    except OSError:
+        existing = None
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".tmp", dir=os.path.dirname(real))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a report is an ordinary file
-        os.replace(tmp, target)
+        if existing is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            existing = 0o666 & ~umask  # mkstemp makes the file private; a report is an ordinary file
+        os.chmod(tmp, existing)
+        problem = target_problem(real)  # again, just before the rename: nothing special may be replaced
+        if problem:
+            raise OSError(errno.EINVAL, problem)
+        os.replace(tmp, real)
     except BaseException:
         try:
             os.unlink(tmp)

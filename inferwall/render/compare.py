@@ -86,6 +86,10 @@ def human(key: str, value: Any) -> str:
         return value
     if isinstance(value, float) and not math.isfinite(value):
         return "-"
+    if isinstance(value, dict):  # a breakdown such as prefill.kernel_times (found by scripts/fuzz.py: it crashed)
+        return ", ".join(f"{k} {human(key, v)}" for k, v in value.items()) or "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(human(key, v) for v in value) or "-"
     leaf = key.rsplit(".", 1)[-1]
     if "usd" in leaf:
         return f"${value:,.2f}" if value >= 1 else f"${value:.3g}"

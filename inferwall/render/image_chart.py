@@ -53,14 +53,34 @@ def available() -> bool:
 
 
 def require(path: str) -> str:
-    """Check ``--output PATH`` before any work: a known extension, an existing folder, matplotlib installed."""
+    """Check ``--output PATH`` before any work: a name, a known extension, an existing folder, a target that is a
+    regular file if it exists (never a device, FIFO or directory), matplotlib installed."""
+    if not str(path).strip():
+        raise InputError("--output: empty file name; give FILE.png or FILE.svg")
     fmt = image_format(path)
-    folder = os.path.dirname(path) or "."
-    if not os.path.isdir(folder):
-        raise InputError(f"--output {path}: no such folder {folder!r}")
+    from .check import target_problem
+
+    problem = target_problem(path)
+    if problem:
+        raise InputError(f"--output {path}: {problem}")
     if not available():
         raise InputError(f"--output {path} needs matplotlib: {INSTALL_HINT}")
     return fmt
+
+
+class _quiet_matplotlib:
+    """Keep matplotlib's log warnings (an unwritable config folder under a read-only HOME, a font cache being
+    built) off stderr while it draws: stderr carries inferwall's own notes and errors only."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.logger = logging.getLogger("matplotlib")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.setLevel(self.level)
 
 
 def _color(index: int) -> str:
@@ -138,7 +158,8 @@ def write_image(chart: Chart, path: str) -> None:
     """Render and write atomically (a temporary file in the same folder, then a rename)."""
     from .check import write_atomically
 
-    data = render_image(chart, image_format(path))
+    with _quiet_matplotlib():
+        data = render_image(chart, image_format(path))
     try:
         write_atomically(path, data)
     except OSError as exc:

@@ -76,23 +76,47 @@ def split_list(text: str | None, flag: str) -> list[str]:
     return items
 
 
-def int_list(text: str | None, flag: str, minimum: int = 1) -> list[int]:
+def int_list(text: str | None, flag: str, minimum: int = 1, limit: Any = None) -> list[int]:
     from inferwall.units import UnitError, parse_int
 
     try:
-        return [parse_int(item, flag, minimum) for item in split_list(text, flag)]
+        return [parse_int(item, flag, minimum, limit=limit) for item in split_list(text, flag)]
     except UnitError as exc:
         raise InputError(str(exc)) from None
 
 
-def positive(text: str | None, flag: str, kind: str = "count") -> float | None:
-    """A positive number with optional unit prefix (10k, 2.5M); None when not given."""
+def whole(text: str | None, flag: str, minimum: int = 1, limit: Any = None) -> int | None:
+    """A whole number as counts are written everywhere (``4k`` is 4000); None when not given."""
+    if text is None:
+        return None
+    from inferwall.units import UnitError, parse_int
+
+    try:
+        return parse_int(text, flag, minimum, limit=limit)
+    except UnitError as exc:
+        raise InputError(str(exc)) from None
+
+
+def positive(text: str | None, flag: str, kind: str = "count", limit: Any = None) -> float | None:
+    """A positive number with optional unit prefix (10k, 2.5M), inside ``limit`` if given; None when not given."""
     if text is None:
         return None
     from inferwall.units import UnitError, parse_quantity
 
     try:
-        return parse_quantity(text, kind, flag)
+        return parse_quantity(text, kind, flag, limit)
+    except UnitError as exc:
+        raise InputError(str(exc)) from None
+
+
+def bounded(value: float | None, flag: str, limit: Any) -> float | None:
+    """A number option (already a float) checked against its physical range: finite, not subnormal, in range."""
+    if value is None:
+        return None
+    from inferwall.units import UnitError, in_range
+
+    try:
+        return in_range(value, flag, limit)
     except UnitError as exc:
         raise InputError(str(exc)) from None
 
@@ -109,12 +133,14 @@ def fraction(text: str | None, flag: str) -> float | None:
 
 
 def duration(text: str | None, flag: str) -> float | None:
+    """A positive duration (``50ms``; a bare number is seconds) up to ``limits.SLO_SECONDS``."""
     if text is None:
         return None
+    from inferwall.core.limits import SLO_SECONDS
     from inferwall.units import UnitError, parse_seconds
 
     try:
-        return parse_seconds(text, flag, allow_zero=False)
+        return parse_seconds(text, flag, allow_zero=False, limit=SLO_SECONDS)
     except UnitError as exc:
         raise InputError(str(exc)) from None
 
@@ -132,4 +158,6 @@ def dollars(text: str | None, flag: str) -> float | None:
         raise InputError(f"{flag}: cannot parse {text!r} as dollars (e.g. 4.9 or $4.9)") from None
     if not (value > 0 and value < float("inf")):
         raise InputError(f"{flag}: must be a positive dollar amount, got {text!r}")
-    return value
+    from inferwall.core.limits import USD_PER_MILLION_TOKENS
+
+    return bounded(value, flag, USD_PER_MILLION_TOKENS)

@@ -3,7 +3,7 @@ your own measurements and write a profile for ``--engine-file``."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any, List, Optional
 
 import typer
@@ -16,8 +16,8 @@ FIT = "Fit"
 
 def calibrate(
     scenario: dict[str, Any],
-    measurements: List[Path] = typer.Argument(..., metavar="MEASUREMENTS...", help="Measured rows: YAML/CSV in the schema of shared/validation/calibration.yaml, or vllm bench serve JSON results."),
-    output: Optional[Path] = typer.Option(None, "--output", "-O", metavar="PROFILE.yaml", help="Write the fitted profile here (use it with --engine-file).", rich_help_panel=OUTPUT),
+    measurements: List[str] = typer.Argument(..., metavar="MEASUREMENTS...", help="Measured rows: YAML/CSV in the schema of shared/validation/calibration.yaml, or vllm bench serve JSON results."),
+    output: Optional[str] = typer.Option(None, "--output", "-O", metavar="PROFILE.yaml", help="Write the fitted profile here (use it with --engine-file).", rich_help_panel=OUTPUT),
     profile_id: Optional[str] = typer.Option(None, "--id", help="The id of the written profile [default: <base>-calibrated].", rich_help_panel=OUTPUT),
     rounds: int = typer.Option(3, "--rounds", min=0, max=10, help="Rounds of the bounded coordinate search (0: report only).", rich_help_panel=FIT),
     fmt: FormatOpt = format_option(),
@@ -37,7 +37,10 @@ def calibrate(
     from inferwall.catalog import profiles
     from inferwall.errors import InputError
     from inferwall.render import Format, render_rows
+    from inferwall.render.check import target_problem
 
+    if output is not None and target_problem(output):  # before any work: never replace a device, FIFO or folder
+        raise InputError(f"--output {output}: cannot write ({target_problem(output)})")
     cat = catalog(catalog_files)
     if scenario.get("engine_file"):
         base = profiles.load_engine_file(str(scenario["engine_file"]))
@@ -52,11 +55,11 @@ def calibrate(
         note(f"skipped {s.id}: {s.reason}")
     usable = [c for c in cases if c.fitted]
     if not usable:
-        raise InputError(f"no usable rows in {', '.join(map(str, measurements))}: "
-                         f"{len(skipped)} skipped (reasons above)")
+        first = f"; the first, {skipped[0].id}: {skipped[0].reason}" if skipped else ""
+        raise InputError(f"no usable rows in {', '.join(map(str, measurements))}: {len(skipped)} skipped{first}")
     state = State(kernels=profiles.load_kernels(), engines={base.id: base})
     outcome = run(cases, cat, state, rounds=rounds, log=lambda line: note(f"calibrate: {line}"),
-                  note=f"fitted by inferwall calibrate on {len(usable)} rows of {', '.join(p.name for p in measurements)}")
+                  note=f"fitted by inferwall calibrate on {len(usable)} rows of {', '.join(os.path.basename(p) for p in measurements)}")
     groups = rep.group_rows(outcome.before, outcome.after)
     knobs = rep.knob_rows(outcome.report, outcome.state)
     bands = outcome.bands.get(base.id, [])

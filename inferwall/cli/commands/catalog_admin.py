@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -16,7 +15,7 @@ catalog_app = typer.Typer(help="Manage user catalogs (accelerators and models)."
 
 @catalog_app.command("validate")
 def validate(
-    files: Optional[List[Path]] = typer.Argument(None, metavar="FILE...", help="Catalog YAML files [default: those in INFERWALL_CATALOG]."),
+    files: Optional[List[str]] = typer.Argument(None, metavar="FILE...", help="Catalog YAML files [default: those in INFERWALL_CATALOG]."),
 ) -> None:
     """Validate user catalog files: the same checks as --catalog, plus each model's shape.
 

@@ -5,7 +5,6 @@ Exit codes: 0 every assertion holds, 1 an assertion fails, 2 a plan is invalid (
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
@@ -16,9 +15,9 @@ from ..flags import OUTPUT, CatalogOpt, FormatOpt, catalog_option, format_option
 
 def check(
     scenario: dict[str, Any],
-    plans: List[Path] = typer.Argument(..., metavar="PLAN.yaml...", help="Capacity plan files (see 'inferwall schema plan')."),
+    plans: List[str] = typer.Argument(..., metavar="PLAN.yaml...", help="Capacity plan files (see 'inferwall schema plan')."),
     fmt: FormatOpt = format_option(" markdown suits a CI job summary."),
-    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Also write JUnit XML (one testcase per assertion) for CI systems.", rich_help_panel=OUTPUT),
+    junit: Optional[str] = typer.Option(None, "--junit", metavar="FILE", help="Also write JUnit XML (one testcase per assertion) for CI systems.", rich_help_panel=OUTPUT),
     catalog_files: CatalogOpt = catalog_option(),
 ) -> None:
     """Check capacity plans: scenarios (estimate fields) and assertions such as max_tpot_s or must_fit.
@@ -27,11 +26,13 @@ def check(
     """
     from inferwall import plans as p
     from inferwall.errors import CheckFailed, InputError
-    from inferwall.render.check import junit_xml, render_check, write_atomically
+    from inferwall.render.check import junit_xml, render_check, target_problem, write_atomically
 
     override_origins = scenario.pop("origins", {})
     overrides = {k: v for k, v in scenario.items() if v is not None and v is not False}
     paths = [str(x) for x in plans]
+    if junit is not None and target_problem(junit):  # before any work: never replace /dev/null or a FIFO
+        raise InputError(f"--junit {junit}: cannot write ({target_problem(junit)})")
 
     def write_junit(results, errors=None) -> None:
         if junit is None:

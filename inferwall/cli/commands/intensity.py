@@ -31,7 +31,9 @@ def intensity(
     from ..common import catalog, emit, note, pick_format
     from ._flags import int_list
 
-    lengths = int_list(seq_len, "--seq-len")
+    from inferwall.core.limits import SEQ_LEN
+
+    lengths = int_list(seq_len, "--seq-len", limit=SEQ_LEN)
     try:
         element = nbytes(normalize(precision))
     except CoreError:

@@ -45,13 +45,19 @@ def scale(
     from ..common import catalog, emit, note, pick_format
     from ._flags import fraction, int_list, options_from
 
-    batches = int_list(batch, "--batch")
+    from inferwall.core import limits as L
+
+    from ._flags import bounded
+
+    batches = int_list(batch, "--batch", limit=L.BATCH)
     target = fraction(target_utilization, "--target-utilization")
     idle = IDLE_POWER_FRACTION if idle_power is None else _idle(idle_power)
+    bounded(minutes_per_user_day, "--minutes-per-user-day", L.MINUTES_PER_DAY)
     if per_user_tokens_per_s is not None and not per_user_tokens_per_s > 0:
         from inferwall.errors import InputError
 
         raise InputError(f"--per-user-tokens-per-s: must be > 0, got {per_user_tokens_per_s:g}")
+    bounded(per_user_tokens_per_s, "--per-user-tokens-per-s", L.TOKENS_PER_S)
     resolved = build(options_from(flags), catalog(catalog_files))
     result = run_scale(resolved.scenario, resolved.compute_explicit, batches=batches or None,
                        minutes_per_user_day=minutes_per_user_day, target_utilization=target,
@@ -189,7 +195,11 @@ def _idle(text: str) -> float:
         raise InputError(f"--idle-power: cannot parse {text!r} as a fraction of TDP (e.g. 0.3 or 30%)") from None
     if not 0 <= value <= 1:
         raise InputError(f"--idle-power: must be between 0 and 1, got {text!r}")
-    return value
+    from inferwall.core.limits import Limit
+
+    from ._flags import bounded
+
+    return bounded(value, "--idle-power", Limit(0, 1, "", "all of the TDP"))
 
 
 def _cost_notes(result) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ def sweep(
     fmt: FormatOpt = format_option(" jsonl is one JSON object per line."),
     where: Optional[List[str]] = typer.Option(None, "--where", "-w", help="Keep rows where COLUMN OP VALUE holds (OP: < <= > >= == !=), e.g. tpot_s<0.05, decode.bound==memory, gpu==*h100*. Repeatable: all must hold.", rich_help_panel=SELECT),
     sort: Optional[str] = typer.Option(None, "--sort", "-s", help="Sort by these columns (comma list; -COLUMN for descending). Empty values sort last.", rich_help_panel=SELECT),
-    top: Optional[int] = typer.Option(None, "--top", min=1, help="Only the first N rows (after --where and --sort).", rich_help_panel=SELECT),
+    top: Optional[str] = typer.Option(None, "--top", metavar="INTEGER", help="Only the first N rows (after --where and --sort).", rich_help_panel=SELECT),
     fits_only: bool = typer.Option(False, "--fits-only", help="Only configurations whose memory fits (memory.fits).", rich_help_panel=SELECT),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out configurations that are invalid (e.g. a tp that does not divide the heads) instead of failing; a note counts them.", rich_help_panel=SELECT),
     catalog_files: CatalogOpt = catalog_option(),
@@ -82,7 +82,10 @@ def sweep(
 
     from .. import charting
 
+    from ._flags import whole
+
     charting.check_output(output)
+    top = whole(top, "--top")
     grid = g.make_grid(scenario)
     if chart or output is not None:
         charting.check_sweep(grid)
@@ -90,7 +93,9 @@ def sweep(
     out_format = pick_format(fmt)
 
     run = g.GridRun(grid, catalog(catalog_files), skip_invalid=skip_invalid)
-    write = sys.stdout.write
+    from ..common import flush_out
+
+    write = sys.stdout.write  # per row, so no wrapper here: the console script's stdout reports its own failures
     streams = out_format not in (Format.table, Format.yaml) and not sel.keys
     progress = None
     if run.total >= PROGRESS_MIN_CONFIGURATIONS and _isatty(sys.stderr) and not (streams and _isatty(sys.stdout)):
@@ -114,7 +119,7 @@ def sweep(
     varied, fixed = grid.swept()
     title = f"Sweep of {varied or 'one configuration'}: {count}" + (f"; {fixed}" if fixed else "")
     writer.close(title)
-    sys.stdout.flush()
+    flush_out()
     table_hints()
     if chart or output is not None:
         charting.deliver(chart, output, lambda: charting.sweep_chart(grid, writer.rows, title))

@@ -45,17 +45,25 @@ def trend(
     from ..common import catalog, emit, note, pick_format
     from ._flags import options_from
 
+    from inferwall.core import limits as L
+    from inferwall.core.trend import rates_problem
+
+    from ._flags import bounded
+
     for flag, value in (("--flops-growth", flops_growth), ("--bandwidth-growth", bandwidth_growth),
-                        ("--interconnect-growth", interconnect_growth), ("--period", period),
-                        ("--fixed-cost-speedup", fixed_cost_speedup)):
-        if not value > 0:
-            raise InputError(f"{flag}: must be > 0, got {value:g}")
+                        ("--interconnect-growth", interconnect_growth), ("--fixed-cost-speedup", fixed_cost_speedup)):
+        bounded(value, flag, L.GROWTH)
+    bounded(period, "--period", L.PERIOD_YEARS)
     if not 0 <= years <= 100:
         raise InputError(f"--years: must be between 0 and 100, got {years}")
+    bounded(start_year, "--start-year", L.RELEASE_YEAR)
     cat = catalog(catalog_files)
     resolved = build(options_from(flags), cat)
     rates = TrendRates(flops=flops_growth, bandwidth=bandwidth_growth, interconnect=interconnect_growth,
                        period_years=period, fixed_costs=fixed_cost_speedup)
+    problem = rates_problem(rates, years)
+    if problem:
+        raise InputError(problem)
     real = [e.accelerator for e in cat.gpus.values()] if from_catalog else []
     result = run_trend(resolved.scenario, resolved.compute_explicit, years=years, rates=rates,
                        start_year=start_year, catalog=real)
