@@ -330,3 +330,21 @@ def test_llama_4_chunked_layers_attend_within_their_chunk():
     brute_local = ((100_000 - 1) % 8192) + 1
     assert attended == pytest.approx(12 * 100_000 + 36 * brute_local)
     assert arch.cached_tokens(m, 100_000) == 12 * 100_000 + 36 * 8192
+
+
+def test_energy_follows_the_serving_cycle(capsys):
+    """Joules per token are charged like dollars, over the cycle's requests: running requests share an iteration,
+    waiting ones draw nothing, and speculative decoding's saved iterations save energy."""
+    base = (*SEVENTY, "--batch", "64")
+    d, _ = run_json(capsys, "estimate", *base)
+    waiting, _ = run_json(capsys, "estimate", *SEVENTY, "--batch", "256", "--max-running-requests", "64")
+    assert waiting["serving"]["running"] == 64
+    # the same 64 requests run; the 192 waiting ones add no energy per token
+    assert waiting["energy"]["joules_per_output_token"] == pytest.approx(d["energy"]["joules_per_output_token"])
+    e, sv, lat = d["energy"], d["serving"], d["latency"]
+    gpus = d["scenario"]["gpus"]
+    decode_j = e["decode_power_w_per_gpu"] * gpus * (sv["cycle_time_s"] - sv["prefill_busy_s"])
+    assert e["joules_per_output_token"] == pytest.approx(decode_j / (64 * 256))
+    spec, _ = run_json(capsys, "estimate", *base, "--speculative", "1", "--acceptance", "0.8")
+    assert spec["latency"]["tpot_s"] < lat["tpot_s"]
+    assert spec["energy"]["joules_per_output_token"] < e["joules_per_output_token"]

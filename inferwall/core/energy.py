@@ -11,9 +11,12 @@ The model (docs/economics.md, "Energy"):
   bandwidth therefore draws about 0.9 TDP, a compute-bound prefill at 70 % MFU about 0.8 TDP, an almost idle
   GPU 0.3 TDP. The activity of each phase is the one its ``PhaseCost`` reports (achieved FLOP/s over peak,
   achieved bytes/s over datasheet bandwidth), so no utilization is computed twice.
-* Energy of a phase = power per GPU x GPUs of the replica x the phase's wall time. Tokens are charged the way
-  ``cost`` charges dollars: output tokens the decode share ((T - 1) decode steps), input tokens the prefill
-  share, blended = both over all tokens.
+* Energy of a serving cycle (every running request completes once; a static batch is prefill then T - 1 decode
+  steps) = power per GPU x GPUs of the replica x time, split the way ``cost`` splits dollars: output tokens the
+  decode share, input tokens the prefill share (under continuous batching, what iterations carrying prompts take
+  beyond decode-only ones), blended = both over all tokens. With speculative decoding the cycle has fewer decode
+  iterations, so fewer joules. Disaggregated pools: each pool draws its phase's power for the share of time the
+  request rate keeps it busy and idles the rest; prompt tokens carry the prefill pool, output tokens the decode pool.
 * Device power only: no host CPUs, network, cooling or power-delivery losses (multiply by the data centre's
   PUE and a host share for facility energy). No TDP in the catalog -> every field ``None`` and a note.
 """
@@ -57,19 +60,41 @@ def energy_of(est: Estimate, idle_fraction: float = IDLE_POWER_FRACTION) -> Ener
         return Energy(None, idle_fraction, None, None, None, None, None,
                       notes=(f"no TDP for {s.accelerator.id}: energy per token is not estimated",))
     w = s.workload
-    gpus = s.parallelism.gpus_per_replica
-    prefill_w = phase_power_w(tdp, est.prefill, idle_fraction)
-    prefill_j = prefill_w * gpus * est.prefill.time_s
-    decode_w = None
-    decode_j = 0.0
-    if est.decode is not None:
-        decode_w = phase_power_w(tdp, est.decode, idle_fraction)
-        steps = max(w.output_tokens - 1, 0)
-        decode_j = decode_w * gpus * steps * est.decode.time_s
     out_tokens = 0 if s.model.encoder else w.output_tokens
-    per_output = decode_j / (w.batch * out_tokens) if out_tokens else None
-    per_input = prefill_j / (w.batch * w.input_tokens)
-    blended = (prefill_j + decode_j) / (w.batch * (w.input_tokens + out_tokens))
+    prefill_w = phase_power_w(tdp, est.prefill, idle_fraction)
+    decode_w = phase_power_w(tdp, est.decode, idle_fraction) if est.decode is not None else None
+    if est.disaggregation is not None:
+        prefill_j, decode_j, requests = _pools(est, tdp, idle_fraction)
+    else:
+        # a serving cycle (every running request completes once; a static batch: prefill, then T - 1 steps),
+        # split between prompts and generation the way cost splits dollars
+        gpus = s.parallelism.gpus_per_replica
+        sv = est.serving
+        if sv is not None and sv.cycle_time_s > 0:
+            prefill_s, decode_s, requests = sv.prefill_busy_s, sv.cycle_time_s - sv.prefill_busy_s, sv.requests_per_cycle
+        else:
+            prefill_s, requests = est.prefill.time_s, w.batch
+            decode_s = max(w.output_tokens - 1, 0) * est.decode.time_s if est.decode is not None else 0.0
+        prefill_j = prefill_w * gpus * prefill_s
+        decode_j = (decode_w or prefill_w) * gpus * decode_s
+    per_output = decode_j / (requests * out_tokens) if out_tokens and est.decode is not None else None
+    per_input = prefill_j / (requests * w.input_tokens)
+    blended = (prefill_j + decode_j) / (requests * (w.input_tokens + out_tokens))
     return Energy(tdp_w_per_gpu=tdp, idle_power_fraction=idle_fraction, prefill_power_w_per_gpu=prefill_w,
                   decode_power_w_per_gpu=decode_w, joules_per_output_token=per_output,
                   joules_per_input_token=per_input, joules_per_token_blended=blended)
+
+
+def _pools(est: Estimate, tdp: float, idle_fraction: float) -> tuple[float, float, float]:
+    """Joules per second of the prefill and decode pools at the delivered rate, and requests per second."""
+    d = est.disaggregation
+    rate = est.throughput.requests_per_s
+
+    def pool_j(instances: int, gpus: int, phase: PhaseCost | None, capacity: float) -> float:
+        busy = min(rate / capacity, 1.0) if capacity > 0 else 1.0
+        activity = min(max(phase.utilization, phase.bandwidth_utilization, 0.0), 1.0) if phase is not None else 0.0
+        return instances * gpus * tdp * (idle_fraction + (1.0 - idle_fraction) * activity * busy)
+
+    prefill_j = pool_j(d.prefill_instances, d.prefill_gpus_per_instance, est.prefill, d.prefill_requests_per_s)
+    decode_j = pool_j(d.decode_instances, d.decode_gpus_per_instance, est.decode, d.decode_requests_per_s)
+    return prefill_j, decode_j, rate

@@ -75,6 +75,8 @@ def serving_record(est: Estimate) -> dict[str, Any] | None:
         "prefill_tokens_per_iteration": sv.prefill_tokens_per_iteration,
         "decode_requests_per_iteration": sv.decode_requests_per_iteration,
         "cycle_time_s": sv.cycle_time_s,
+        "requests_per_cycle": sv.requests_per_cycle,
+        "prefill_busy_s": sv.prefill_busy_s,
         "queue_wait_s": sv.queue_wait_s,
         "num_requests": sv.num_requests,
         "total_time_s": sv.total_time_s,
@@ -279,10 +281,6 @@ def estimate_record(est: Estimate, provenance: dict[str, str] | None = None,
     mem = est.memory
     energy = energy_of(est)
     notes = tuple(dict.fromkeys(tuple(notes) + energy.notes))
-    if energy.tdp_w_per_gpu and (est.speculative is not None or est.disaggregation is not None):
-        notes += ("energy per token does not yet account for "
-                  + ("speculative decoding (it charges T - 1 decode iterations)" if est.speculative is not None
-                     else "disaggregated pools") + "; treat energy.* as an upper bound",)
     record = {
         "scenario": scenario,
         "prefill": _phase(est.prefill, decode=False),
