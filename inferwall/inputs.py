@@ -738,14 +738,14 @@ def _share(value: Any, flag: str) -> float:
 def _speculation(o: Options, catalog: Catalog, model: ModelArch, prov: dict[str, str], notes: list[str]):
     """--speculative K with --acceptance A or --accepted-length L, and the draft: --draft-model, the model's MTP
     layers, or an EAGLE-style head."""
-    from inferwall.core.types import Speculation
-
     given = [f for f, v in (("--acceptance", o.acceptance), ("--accepted-length", o.accepted_length),
                             ("--draft-model", o.draft_model)) if v is not None]
     if o.speculative is None:
         if given:
             raise InputError(f"{given[0]} goes with --speculative K (the tokens drafted per step)")
         return None
+    from inferwall.core.types import Speculation
+
     k = _int(o.speculative, "--speculative", limit=L.DRAFT_TOKENS)
     if (o.acceptance is None) == (o.accepted_length is None):
         raise InputError("--speculative needs one of --acceptance A (in [0, 1]) or --accepted-length L "
@@ -791,10 +791,10 @@ def _offload_defaults() -> dict:
 
 def _kv_offload(o: Options, prov: dict[str, str]):
     """--kv-offload TIER[:CAPACITY][@BANDWIDTH], per GPU."""
-    from inferwall.core.types import KVOffload
-
     if o.kv_offload is None:
         return None
+    from inferwall.core.types import KVOffload
+
     text = str(o.kv_offload).strip()
     head, _, bandwidth_text = text.partition("@")
     tier, _, capacity_text = head.partition(":")

@@ -26,7 +26,7 @@ def test_core_imports_only_the_standard_library():
     assert ours <= {"inferwall", "inferwall.core", "inferwall.core.types", "inferwall.core.estimate",
                     "inferwall.core.architecture", "inferwall.core.dtypes", "inferwall.core.layout",
                     "inferwall.core.kernels", "inferwall.core.passes", "inferwall.core.memory",
-                    "inferwall.core.serving", "inferwall.core.memo"}
+                    "inferwall.core.serving", "inferwall.core.memo", "inferwall.core.limits"}
 
 
 def test_import_inferwall_is_light():
