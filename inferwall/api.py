@@ -455,7 +455,7 @@ def plan(fields: dict[str, Any], **own: Any) -> Records:
     latency objectives; rows as ``inferwall plan ... -f json``. ``summary`` says what binds (or, with no rows,
     why nothing meets the objectives; the command exits 1 then).
     """
-    from inferwall.planning import MACHINE_COLUMNS, plan_report
+    from inferwall.planning import plan_report
     from inferwall.render import clean
 
     catalog = own.pop("catalog")

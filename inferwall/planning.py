@@ -55,7 +55,7 @@ def plan_report(flags: dict[str, Any], catalog: Any, output_tokens_per_s: Any = 
     from inferwall.core.types import CoreError
     from inferwall.errors import InputError
     from inferwall.inputs import build
-    from inferwall.cli.commands._flags import duration, options_from, positive, split_list, whole
+    from inferwall.cli.commands._flags import options_from, positive, split_list, whole
     from inferwall.core import limits as L
     from inferwall.units import bare_duration_note
     from inferwall.prices import parse_price_spec

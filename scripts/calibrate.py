@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:  # run from a checkout without installing
 
 from inferwall.calibration import report as rep  # noqa: E402
 from inferwall.calibration.fit import (  # noqa: E402
-    Predictor, band_coverage, by, error_bands, fit, pct, prior_state, quantile, shipped_state)
+    Predictor, band_coverage, error_bands, fit, pct, prior_state, quantile, shipped_state)
 from inferwall.calibration.run import Outcome, calibrate, load_cases  # noqa: E402
 from inferwall.catalog import load_catalog, profiles  # noqa: E402
 
@@ -183,7 +183,6 @@ def write_docs(outcome: Outcome, skipped, catalog, logo: list[dict] | None, elap
         a("")
     a("## Error bands")
     a("")
-    bands = outcome.bands.get("trtllm", [])
     coverage = band_coverage(outcome.after, error_bands(outcome.after))
     a("Every estimate prints the p80 error of its regime (`error_band` in the JSON): 80 % of the calibration rows "
       f"of that regime fall within it. On the calibration rows, {coverage * 100:.0f} % of errors fall inside the band "

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from dataclasses import replace
 
 from inferwall.catalog import load_catalog
 from inferwall.core import prepare

@@ -7,7 +7,7 @@ import copy
 import math
 from typing import Any, Iterable
 
-from .fit import FitReport, Knob, Result, State, by, geo_ratio, pct, quantile, summary
+from .fit import FitReport, Result, State, by, geo_ratio, pct, quantile, summary
 from .rows import BATCH_GIVEN, MAX_THROUGHPUT
 
 BIAS_BOX = (0.85, 1.2)  # bias slices with n >= 10 must stay inside (issue: kernel physics)

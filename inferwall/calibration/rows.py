@@ -16,7 +16,6 @@ with the reason.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import sys

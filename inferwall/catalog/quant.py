@@ -42,8 +42,6 @@ def _compute(value: Any, where: str) -> str:
 
 
 def _parse(data: Any) -> dict[str, dict[str, Any]]:
-    from .profiles import specs_path  # noqa: F401 - same specs folder
-
     out: dict[str, dict[str, Any]] = {}
     recipes = data.get("recipes") if isinstance(data, dict) else None
     if not isinstance(recipes, dict):

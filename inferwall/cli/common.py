@@ -109,7 +109,6 @@ def guarded(body: "Callable[[], int | None]", debug: bool = False) -> int:
 
 
 def _flush_notes() -> None:
-    global _PENDING
     if _PENDING:
         _write_err("".join(_PENDING))
         _PENDING.clear()

@@ -213,7 +213,7 @@ def _context(m: ModelArch, par: Parallelism, prec: Precision, acc: Accelerator, 
 
 def pass_cost(s: Scenario, w: PassWork, ctx: PassContext | None = None) -> PassCost:
     """One pass's cost; ``ctx`` (from ``pass_context``) saves resolving the scenario's dtypes again."""
-    m, par, prec, acc, eff = s.model, s.parallelism, s.precision, s.accelerator, s.efficiency
+    m, par, acc, eff = s.model, s.parallelism, s.accelerator, s.efficiency
     ctx = ctx or pass_context(s)
     shp = ctx.shape
     bw = acc.bandwidth_bytes_per_s

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TYPE_CHECKING = False  # the load model's input types live in distributions.py, which imports this module
+TYPE_CHECKING = False  # the issue-12 feature types load on first use (see the end of this module)
 if TYPE_CHECKING:
-    from .distributions import Arrivals, LengthDistribution
+    from .feature_types import (Disaggregation, DisaggReport, KVOffload, LoadReport, LoadSpec, OffloadReport,
+                                PrefixReport, Speculation, SpeculativeReport)
 
 
 class CoreError(ValueError):

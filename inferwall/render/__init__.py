@@ -8,6 +8,7 @@ import sys
 TYPE_CHECKING = False  # typing costs start-up; its names are only needed by type checkers
 if TYPE_CHECKING:
     from typing import Any, Callable
+    from .text import RowWriter
 
 
 class Format(str, enum.Enum):
@@ -109,7 +110,7 @@ def render_rows(fmt: Format, rows: list[dict[str, Any]], columns: list[str], tit
 
 
 def row_writer(fmt: Format, columns: list[str], write: Callable[[str], Any],
-               droppable: tuple[str, ...] = ()) -> "text.RowWriter":
+               droppable: tuple[str, ...] = ()) -> "RowWriter":
     """A streaming writer of flat rows (sweeps): a header, then each row as it comes, then a footer.
 
     Formats that cannot stream (table, yaml) buffer their rows and write at ``close()``; the table may leave

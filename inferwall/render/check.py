@@ -8,7 +8,6 @@ import re
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from . import Format, printable, render_record, render_rows
 
